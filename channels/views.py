@@ -1,0 +1,60 @@
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from channels import services
+from channels.models import Channel
+from channels.serializers import ChannelSerializer, LoginInputSerializer, LoginOutputSerializer, UserSerializer
+from omnitron.api.permissions import IsStaff
+
+User = get_user_model()
+
+
+class LoginView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=LoginInputSerializer, responses={200: LoginOutputSerializer}, tags=["auth"])
+    def post(self, request):
+        data = LoginInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        token = services.user_login(**data.validated_data)
+        return Response({"key": token.key})
+
+
+@extend_schema(tags=["channels"])
+class ChannelViewSet(viewsets.ModelViewSet):
+    queryset = Channel.objects.all()
+    serializer_class = ChannelSerializer
+    permission_classes = [IsAuthenticated, IsStaff]
+    filterset_fields = ("channel_type", "is_active")
+
+    def perform_destroy(self, instance):
+        services.channel_delete(channel=instance)
+
+
+@extend_schema(tags=["users"])
+class UserViewSet(viewsets.ModelViewSet):
+    queryset = User.objects.order_by("id").prefetch_related("channels")
+    serializer_class = UserSerializer
+    permission_classes = [IsAuthenticated, IsStaff]
+    filterset_fields = ("is_staff",)
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_create(**serializer.validated_data)
+        return Response(self.get_serializer(user).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        serializer = self.get_serializer(self.get_object(), data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_update(user=serializer.instance, data=dict(serializer.validated_data))
+        return Response(self.get_serializer(user).data)
+
+    def perform_destroy(self, instance):
+        services.user_delete(user=instance, actor=self.request.user)

@@ -1,0 +1,11 @@
+class ApplicationError(Exception):
+    """A business rule refused the request. Turned into a 400 carrying `code` by the API exception handler."""
+
+    status_code = 400
+
+    def __init__(self, message: str, *, code: str, field: str | None = None, extra: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.field = field
+        self.extra = extra or {}

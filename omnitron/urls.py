@@ -1,0 +1,35 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from cancellations.views import CancellationReasonViewSet, ChannelCancellationReasonViewSet
+from channels.views import ChannelViewSet, LoginView, UserViewSet
+from omnitron.api.health import HealthView
+from orders.views import ChannelOrderItemViewSet, ChannelOrderViewSet, OrderItemViewSet, OrderViewSet
+
+back_office = DefaultRouter()
+back_office.include_root_view = False
+back_office.register("channels", ChannelViewSet, basename="channel")
+back_office.register("users", UserViewSet, basename="user")
+back_office.register("orders", OrderViewSet, basename="order")
+back_office.register("order_items", OrderItemViewSet, basename="order-item")
+back_office.register("cancellation_reasons", CancellationReasonViewSet, basename="cancellation-reason")
+
+sales_channel = DefaultRouter()
+sales_channel.include_root_view = False
+sales_channel.register("orders", ChannelOrderViewSet, basename="channel-order")
+sales_channel.register("order_items", ChannelOrderItemViewSet, basename="channel-order-item")
+sales_channel.register(
+    "cancellation_reasons", ChannelCancellationReasonViewSet, basename="channel-cancellation-reason"
+)
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/i1/auth/login/", LoginView.as_view(), name="login"),
+    path("api/i1/", include(back_office.urls)),
+    path("api/channel/<int:channel_id>/", include(sales_channel.urls)),
+    path("api/health/", HealthView.as_view(), name="health"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+]

@@ -1,0 +1,24 @@
+from django.db.models import Prefetch, QuerySet
+
+from orders.models import Order, OrderItem
+
+
+def order_list(*, channel_id: int | None = None) -> QuerySet[Order]:
+    """Orders shaped for the detail serializer: the same number of queries for one order or a hundred."""
+    queryset = Order.objects.select_related("customer").prefetch_related(
+        Prefetch("items", queryset=OrderItem.objects.select_related("product").order_by("id"))
+    )
+    if channel_id is not None:
+        queryset = queryset.filter(channel_id=channel_id)
+    return queryset
+
+
+def order_get(*, order_id: int) -> Order:
+    return order_list().get(pk=order_id)
+
+
+def order_item_list(*, channel_id: int | None = None) -> QuerySet[OrderItem]:
+    queryset = OrderItem.objects.select_related("product")
+    if channel_id is not None:
+        queryset = queryset.filter(order__channel_id=channel_id)
+    return queryset

@@ -1,0 +1,222 @@
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+
+from channels.models import Channel
+from omnitron.errors import ApplicationError
+from orders.models import (
+    CANCEL_STATUS_URGENCY,
+    FULFILMENT_STATUSES,
+    Customer,
+    Order,
+    OrderEvent,
+    OrderEventType,
+    OrderItem,
+    OrderStatus,
+    Product,
+)
+from orders.money import allocate
+
+
+def order_event_write(*, order: Order, type: str, actor=None, payload: dict | None = None) -> OrderEvent:
+    return OrderEvent.objects.create(order=order, type=type, actor=actor if actor else None, payload=payload or {})
+
+
+def order_status_from_items(statuses: Iterable[str]) -> str:
+    """The order is as far along as its least advanced live item; once every item is final it is cancelled,
+    or refunded if any item was refunded."""
+    statuses = list(statuses)
+    live = [s for s in statuses if not OrderStatus.is_final(s)]
+    if live:
+        return min(live, key=OrderStatus.rank)
+    if OrderStatus.REFUNDED in statuses:
+        return OrderStatus.REFUNDED
+    return OrderStatus.CANCELLED
+
+
+def order_cancel_status_from_items(cancel_statuses: Iterable[str | None]) -> str | None:
+    present = set(cancel_statuses)
+    for candidate in CANCEL_STATUS_URGENCY:
+        if candidate in present:
+            return candidate
+    return None
+
+
+def order_aggregates_refresh(*, order: Order, items: list[OrderItem], actor=None) -> list[str]:
+    """Recompute the order's `status` and `cancel_status` from its items (already locked by the caller).
+
+    Returns the names of the fields that changed, after saving them.
+    """
+    changed = []
+    status = order_status_from_items(item.status for item in items)
+    if status != order.status:
+        order_event_write(
+            order=order,
+            type=OrderEventType.ORDER_STATUS_CHANGED,
+            actor=actor,
+            payload={"from": order.status, "to": status},
+        )
+        order.status = status
+        changed.append("status")
+    cancel_status = order_cancel_status_from_items(item.cancel_status for item in items)
+    if cancel_status != order.cancel_status:
+        order.cancel_status = cancel_status
+        changed.append("cancel_status")
+    if changed:
+        order.save(update_fields=[*changed, "modified_date"])
+    return changed
+
+
+def _customer_upsert(*, channel: Channel, data: dict) -> Customer:
+    customer, created = Customer.objects.get_or_create(
+        channel=channel,
+        email__iexact=data["email"],
+        defaults={
+            "email": data["email"],
+            "first_name": data.get("first_name", ""),
+            "last_name": data.get("last_name", ""),
+            "phone_number": data.get("phone_number", ""),
+        },
+    )
+    if not created:
+        updates = {k: v for k, v in data.items() if k != "email" and v and getattr(customer, k) != v}
+        if updates:
+            for field, value in updates.items():
+                setattr(customer, field, value)
+            customer.save(update_fields=[*updates, "modified_date"])
+    return customer
+
+
+def _product_upsert(*, data: dict) -> Product:
+    """Products are shared by every channel and keyed by SKU; a channel fills identifiers that are missing but
+    never overwrites what the catalogue already holds."""
+    product, created = Product.objects.get_or_create(
+        sku=data["sku"],
+        defaults={"name": data["name"], "ean": data.get("ean"), "base_code": data.get("base_code")},
+    )
+    if not created:
+        updates = [f for f in ("ean", "base_code") if data.get(f) and not getattr(product, f)]
+        if updates:
+            for field in updates:
+                setattr(product, field, data[field])
+            product.save(update_fields=[*updates, "modified_date"])
+    return product
+
+
+def order_create(*, channel: Channel, data: dict, actor=None) -> Order:
+    """Take over an order placed on a sales channel. Expects data validated by OrderCreateInputSerializer."""
+    if not channel.is_active:
+        raise ApplicationError("This sales channel is not active.", code="channel_inactive")
+    items_data = data["items"]
+    values = [line["price"] * line["quantity"] for line in items_data]
+    subtotal = sum(values, Decimal(0))
+    if data["discount_amount"] > subtotal:
+        raise ApplicationError(
+            f"discount_amount {data['discount_amount']} is more than the items' value {subtotal}.",
+            code="discount_exceeds_items",
+            field="discount_amount",
+        )
+    expected = subtotal - data["discount_amount"] + data["shipping_amount"]
+    if data["amount"] != expected:
+        raise ApplicationError(
+            f"amount {data['amount']} does not add up: the items' value {subtotal} less discount "
+            f"{data['discount_amount']} plus shipping {data['shipping_amount']} is {expected}.",
+            code="amounts_do_not_add_up",
+            field="amount",
+        )
+    shares = allocate(data["discount_amount"], values)
+    statuses = [line.get("status") or OrderStatus.APPROVED for line in items_data]
+    try:
+        with transaction.atomic():
+            if Order.objects.filter(channel=channel, number=data["number"]).exists():
+                raise ApplicationError(
+                    f"This channel already has an order numbered {data['number']!r}.",
+                    code="duplicate_order_number",
+                    field="number",
+                )
+            customer = _customer_upsert(channel=channel, data=data["customer"])
+            order = Order.objects.create(
+                channel=channel,
+                customer=customer,
+                number=data["number"],
+                remote_id=data.get("remote_id"),
+                date_placed=data["date_placed"],
+                status=order_status_from_items(statuses),
+                currency=data["currency"],
+                amount=data["amount"],
+                discount_amount=data["discount_amount"],
+                shipping_amount=data["shipping_amount"],
+                payment_option=data["payment_option"],
+                payment_reference=data.get("payment_reference"),
+                financing_application_id=data.get("financing_application_id"),
+            )
+            OrderItem.objects.bulk_create(
+                [
+                    OrderItem(
+                        order=order,
+                        product=_product_upsert(data=line["product"]),
+                        quantity=line["quantity"],
+                        price=line["price"],
+                        tax_rate=line["tax_rate"],
+                        status=status,
+                        discount_amount=share,
+                    )
+                    for line, status, share in zip(items_data, statuses, shares, strict=True)
+                ]
+            )
+            order_event_write(
+                order=order,
+                type=OrderEventType.ORDER_CREATED,
+                actor=actor,
+                payload={"number": order.number, "amount": str(order.amount), "items": len(items_data)},
+            )
+    except IntegrityError:
+        # Another request created the same number between our check and our insert.
+        if Order.objects.filter(channel=channel, number=data["number"]).exists():
+            raise ApplicationError(
+                f"This channel already has an order numbered {data['number']!r}.",
+                code="duplicate_order_number",
+                field="number",
+            ) from None
+        raise
+    return order
+
+
+def order_item_status_update(*, item_id: int, status: str, actor=None) -> OrderItem:
+    """Fulfilment moves an item forward; cancelled and refunded are reached only through a cancellation."""
+    if status not in FULFILMENT_STATUSES:
+        raise ApplicationError(
+            f'Status "{status}" is reached only through a cancellation or return.',
+            code="status_not_allowed",
+            field="status",
+        )
+    order_id = OrderItem.objects.values_list("order_id", flat=True).get(pk=item_id)
+    with transaction.atomic():
+        # Always the order first, then its items: every writer locks in this order, so none deadlock.
+        order = Order.objects.select_for_update().get(pk=order_id)
+        item = OrderItem.objects.select_for_update().get(pk=item_id)
+        if item.status == status:
+            return item
+        if OrderStatus.is_final(item.status):
+            raise ApplicationError(
+                f'The item is final ("{item.status}") and cannot change status.', code="item_final", field="status"
+            )
+        if OrderStatus.rank(status) < OrderStatus.rank(item.status):
+            raise ApplicationError(
+                f'Status moves forward only: "{item.status}" cannot go back to "{status}".',
+                code="status_backwards",
+                field="status",
+            )
+        previous = item.status
+        item.status = status
+        item.save(update_fields=["status", "modified_date"])
+        order_event_write(
+            order=order,
+            type=OrderEventType.ITEM_STATUS_CHANGED,
+            actor=actor,
+            payload={"order_item": item.pk, "from": previous, "to": status},
+        )
+        items = list(OrderItem.objects.filter(order=order).order_by("id"))
+        order_aggregates_refresh(order=order, items=items, actor=actor)
+    return item

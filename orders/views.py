@@ -1,0 +1,80 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from omnitron.api.mixins import ChannelScopedMixin
+from omnitron.api.permissions import IsStaff
+from orders import selectors, services
+from orders.filters import OrderFilter
+from orders.serializers import (
+    OrderCreateInputSerializer,
+    OrderDetailSerializer,
+    OrderItemSerializer,
+    OrderItemStatusInputSerializer,
+)
+
+
+@extend_schema(tags=["orders"])
+class OrderViewSet(viewsets.ReadOnlyModelViewSet):
+    """All orders, for the back office."""
+
+    serializer_class = OrderDetailSerializer
+    permission_classes = [IsAuthenticated, IsStaff]
+    filterset_class = OrderFilter
+
+    def get_queryset(self):
+        return selectors.order_list()
+
+
+@extend_schema(tags=["orders"])
+class ChannelOrderViewSet(ChannelScopedMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """A sales channel's own orders; it hands new ones over with POST."""
+
+    serializer_class = OrderDetailSerializer
+    filterset_class = OrderFilter
+
+    def get_queryset(self):
+        return selectors.order_list(channel_id=self.channel_id)
+
+    @extend_schema(request=OrderCreateInputSerializer, responses={201: OrderDetailSerializer})
+    def create(self, request, *args, **kwargs):
+        data = OrderCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = services.order_create(channel=self.channel, data=data.validated_data, actor=request.user)
+        return Response(
+            OrderDetailSerializer(selectors.order_get(order_id=order.pk)).data, status=status.HTTP_201_CREATED
+        )
+
+
+class _OrderItemStatusMixin(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = OrderItemSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+
+    @extend_schema(request=OrderItemStatusInputSerializer, responses={200: OrderItemSerializer})
+    def partial_update(self, request, *args, **kwargs):
+        item = self.get_object()
+        data = OrderItemStatusInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        item = services.order_item_status_update(
+            item_id=item.pk, status=data.validated_data["status"], actor=request.user
+        )
+        return Response(OrderItemSerializer(self.get_queryset().get(pk=item.pk)).data)
+
+
+@extend_schema(tags=["orders"])
+class OrderItemViewSet(_OrderItemStatusMixin):
+    """Fulfilment progress of any order item (back office)."""
+
+    permission_classes = [IsAuthenticated, IsStaff]
+
+    def get_queryset(self):
+        return selectors.order_item_list()
+
+
+@extend_schema(tags=["orders"])
+class ChannelOrderItemViewSet(ChannelScopedMixin, _OrderItemStatusMixin):
+    """Fulfilment progress of the channel's own order items."""
+
+    def get_queryset(self):
+        return selectors.order_item_list(channel_id=self.channel_id)
