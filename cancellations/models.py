@@ -99,9 +99,7 @@ class CancellationPlan(BaseModel):
         ordering = ["-id"]
         constraints = [
             models.CheckConstraint(condition=Q(plan_type__in=CancellationPlanType.values), name="plan_type_known"),
-            models.CheckConstraint(
-                condition=Q(status__in=CancellationPlanStatus.values), name="plan_status_known"
-            ),
+            models.CheckConstraint(condition=Q(status__in=CancellationPlanStatus.values), name="plan_status_known"),
             models.CheckConstraint(
                 condition=Q(forced_refund_amount__isnull=True) | Q(forced_refund_amount__gte=0),
                 name="plan_forced_amount_not_negative",

@@ -24,9 +24,7 @@ class Channel(BaseModel):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(channel_type__in=ChannelType.values), name="channel_type_known"
-            ),
+            models.CheckConstraint(condition=models.Q(channel_type__in=ChannelType.values), name="channel_type_known"),
         ]
 
     def __str__(self):

@@ -7,7 +7,12 @@ from rest_framework.views import APIView
 
 from channels import services
 from channels.models import Channel
-from channels.serializers import ChannelSerializer, LoginInputSerializer, LoginOutputSerializer, UserSerializer
+from channels.serializers import (
+    ChannelSerializer,
+    LoginInputSerializer,
+    LoginOutputSerializer,
+    UserSerializer,
+)
 from omnitron.api.permissions import IsStaff
 
 User = get_user_model()

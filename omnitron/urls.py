@@ -20,9 +20,7 @@ sales_channel = DefaultRouter()
 sales_channel.include_root_view = False
 sales_channel.register("orders", ChannelOrderViewSet, basename="channel-order")
 sales_channel.register("order_items", ChannelOrderItemViewSet, basename="channel-order-item")
-sales_channel.register(
-    "cancellation_reasons", ChannelCancellationReasonViewSet, basename="channel-cancellation-reason"
-)
+sales_channel.register("cancellation_reasons", ChannelCancellationReasonViewSet, basename="channel-cancellation-reason")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -58,13 +58,21 @@ class CancelStatus(models.TextChoices):
 
 
 # Most urgent first: the order's cancel_status is the first of these any of its items has.
-CANCEL_STATUS_URGENCY = [CancelStatus.WAITING, CancelStatus.APPROVED, CancelStatus.REJECTED, CancelStatus.CONFIRMED]
+CANCEL_STATUS_URGENCY = [
+    CancelStatus.WAITING,
+    CancelStatus.APPROVED,
+    CancelStatus.REJECTED,
+    CancelStatus.CONFIRMED,
+]
 
 
 class PaymentOption(models.TextChoices):
     CREDIT_CARD = "credit_card", "Credit card"  # refunded to the purchase transaction at the gateway
     FUNDS_TRANSFER = "funds_transfer", "Funds transfer"  # refunded by bank transfer to an IBAN
-    PAY_ON_DELIVERY = "pay_on_delivery", "Pay on delivery"  # collected by the carrier; returns paid by transfer
+    PAY_ON_DELIVERY = (
+        "pay_on_delivery",
+        "Pay on delivery",
+    )  # collected by the carrier; returns paid by transfer
     LOYALTY_MONEY = "loyalty_money", "Loyalty money"  # refunded to the customer's loyalty balance
     FINANCING = "financing", "Financing"  # consumer financing (deferred payment / pay in three)
 
@@ -222,8 +230,14 @@ class OrderEventType(models.TextChoices):
     ORDER_CREATED = "order_created", "Order created"  # a channel handed the order over
     ITEM_STATUS_CHANGED = "item_status_changed", "Item status changed"  # fulfilment moved an item forward
     ORDER_STATUS_CHANGED = "order_status_changed", "Order status changed"  # the order's own status followed
-    CANCELLATION_PLANNED = "cancellation_planned", "Cancellation planned"  # a plan was made and refunds queued
-    CANCELLATION_COMPLETED = "cancellation_completed", "Cancellation completed"  # all of a plan's refunds done
+    CANCELLATION_PLANNED = (
+        "cancellation_planned",
+        "Cancellation planned",
+    )  # a plan was made and refunds queued
+    CANCELLATION_COMPLETED = (
+        "cancellation_completed",
+        "Cancellation completed",
+    )  # all of a plan's refunds done
     CANCELLATION_FAILED = "cancellation_failed", "Cancellation failed"  # a refund of a plan failed for good
     CANCELLATION_RETRIED = "cancellation_retried", "Cancellation retried"  # failed refunds queued again
     REQUEST_CREATED = "request_created", "Cancellation request created"  # a channel asked to cancel/return

@@ -99,16 +99,12 @@ class OrderCreateInputSerializer(serializers.Serializer):
     number = serializers.CharField(max_length=128)
     date_placed = serializers.DateTimeField()
     currency = serializers.CharField(max_length=3, help_text="ISO 4217 code, e.g. TRY or EUR.")
-    amount = serializers.DecimalField(
-        **MONEY, min_value=0, help_text="What the customer paid, shipping included."
-    )
+    amount = serializers.DecimalField(**MONEY, min_value=0, help_text="What the customer paid, shipping included.")
     shipping_amount = serializers.DecimalField(**MONEY, min_value=0, default=0)
     discount_amount = serializers.DecimalField(**MONEY, min_value=0, default=0)
     payment_option = serializers.ChoiceField(choices=PaymentOption.choices)
     payment_reference = serializers.CharField(max_length=128, required=False, allow_null=True, allow_blank=True)
-    financing_application_id = serializers.CharField(
-        max_length=128, required=False, allow_null=True, allow_blank=True
-    )
+    financing_application_id = serializers.CharField(max_length=128, required=False, allow_null=True, allow_blank=True)
     remote_id = serializers.CharField(max_length=128, required=False, allow_null=True, allow_blank=True)
     customer = CustomerInputSerializer()
     items = OrderItemInputSerializer(many=True, allow_empty=False, max_length=500)

@@ -200,7 +200,9 @@ def order_item_status_update(*, item_id: int, status: str, actor=None) -> OrderI
             return item
         if OrderStatus.is_final(item.status):
             raise ApplicationError(
-                f'The item is final ("{item.status}") and cannot change status.', code="item_final", field="status"
+                f'The item is final ("{item.status}") and cannot change status.',
+                code="item_final",
+                field="status",
             )
         if OrderStatus.rank(status) < OrderStatus.rank(item.status):
             raise ApplicationError(

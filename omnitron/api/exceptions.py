@@ -19,7 +19,10 @@ def exception_handler(exc, context):
     if isinstance(exc, IntegrityError):
         # A concurrent write won the race for a unique or check constraint the service had checked.
         return Response(
-            {"non_field_errors": ["The request conflicts with the current state; retry."], "code": "conflict"},
+            {
+                "non_field_errors": ["The request conflicts with the current state; retry."],
+                "code": "conflict",
+            },
             status=status.HTTP_409_CONFLICT,
         )
     return drf_exception_handler(exc, context)

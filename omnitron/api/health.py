@@ -39,11 +39,19 @@ class HealthView(APIView):
         responses={
             (200, "application/json"): inline_serializer(
                 "Health",
-                {"status": serializers.CharField(), "database": serializers.CharField(), "broker": serializers.CharField()},
+                {
+                    "status": serializers.CharField(),
+                    "database": serializers.CharField(),
+                    "broker": serializers.CharField(),
+                },
             ),
             (503, "application/json"): inline_serializer(
                 "HealthFailing",
-                {"status": serializers.CharField(), "database": serializers.CharField(), "broker": serializers.CharField()},
+                {
+                    "status": serializers.CharField(),
+                    "database": serializers.CharField(),
+                    "broker": serializers.CharField(),
+                },
             ),
         },
     )

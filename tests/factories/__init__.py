@@ -1,0 +1,225 @@
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from factory.django import DjangoModelFactory
+from rest_framework.authtoken.models import Token
+
+from cancellations.models import (
+    CancellationPlan,
+    CancellationPlanItem,
+    CancellationReason,
+    CancellationRequest,
+    EasyReturn,
+)
+from channels.models import Channel
+from orders.models import Customer, Order, OrderEvent, OrderItem, Product
+from refunds.models import BankTransfer, LoyaltyTransaction, Refund
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    is_staff = False
+    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+
+    @factory.post_generation
+    def channels(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.channels.set(extracted)
+        if create:
+            self.save()
+
+
+class StaffUserFactory(UserFactory):
+    is_staff = True
+    is_superuser = True
+
+
+class TokenFactory(DjangoModelFactory):
+    class Meta:
+        model = Token
+
+    user = factory.SubFactory(UserFactory)
+
+
+class ChannelFactory(DjangoModelFactory):
+    class Meta:
+        model = Channel
+
+    name = factory.Sequence(lambda n: f"Channel {n}")
+    channel_type = "web"
+    conf = factory.LazyFunction(dict)
+    is_active = True
+
+
+class CustomerFactory(DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    channel = factory.SubFactory(ChannelFactory)
+    email = factory.Sequence(lambda n: f"customer{n}@example.com")
+    first_name = "Ayse"
+    last_name = "Yilmaz"
+    phone_number = "+905551112233"
+
+
+class ProductFactory(DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
+    name = factory.Sequence(lambda n: f"Product {n}")
+    ean = factory.Sequence(lambda n: f"869{n:010d}")
+
+
+class OrderFactory(DjangoModelFactory):
+    """An order without items; its amounts are fixed up by OrderItemFactory or `order_with_items`."""
+
+    class Meta:
+        model = Order
+
+    channel = factory.SubFactory(ChannelFactory)
+    customer = factory.SubFactory(CustomerFactory, channel=factory.SelfAttribute("..channel"))
+    number = factory.Sequence(lambda n: f"ORD-{n:06d}")
+    date_placed = factory.LazyFunction(timezone.now)
+    status = "400"
+    currency = "TRY"
+    amount = Decimal("0.00")
+    discount_amount = Decimal("0.00")
+    shipping_amount = Decimal("0.00")
+    payment_option = "credit_card"
+    payment_reference = factory.Sequence(lambda n: f"TX-{n}")
+
+
+class OrderItemFactory(DjangoModelFactory):
+    class Meta:
+        model = OrderItem
+
+    order = factory.SubFactory(OrderFactory)
+    product = factory.SubFactory(ProductFactory)
+    quantity = 1
+    price = Decimal("100.00")
+    tax_rate = Decimal("20.00")
+    status = "400"
+
+
+class OrderEventFactory(DjangoModelFactory):
+    class Meta:
+        model = OrderEvent
+
+    order = factory.SubFactory(OrderFactory)
+    type = "order_created"
+    payload = factory.LazyFunction(dict)
+
+
+class CancellationReasonFactory(DjangoModelFactory):
+    class Meta:
+        model = CancellationReason
+
+    cancellation_type = "cancel"
+    subject = factory.Sequence(lambda n: f"Reason {n}")
+
+
+class EasyReturnFactory(DjangoModelFactory):
+    class Meta:
+        model = EasyReturn
+
+    shipping_company = "yurtici"
+    code = factory.Sequence(lambda n: f"ER{n:08d}")
+    start_date = factory.LazyFunction(timezone.now)
+    end_date = factory.LazyAttribute(lambda o: o.start_date + timezone.timedelta(days=14))
+
+
+class CancellationPlanFactory(DjangoModelFactory):
+    class Meta:
+        model = CancellationPlan
+
+    order = factory.SubFactory(OrderFactory)
+    plan_type = "cancel"
+
+
+class CancellationPlanItemFactory(DjangoModelFactory):
+    class Meta:
+        model = CancellationPlanItem
+
+    plan = factory.SubFactory(CancellationPlanFactory)
+    order_item = factory.SubFactory(OrderItemFactory, order=factory.SelfAttribute("..plan.order"))
+    quantity = 1
+    refund_amount = Decimal("100.00")
+
+
+class CancellationRequestFactory(DjangoModelFactory):
+    class Meta:
+        model = CancellationRequest
+
+    order_item = factory.SubFactory(OrderItemFactory)
+    reason = factory.SubFactory(CancellationReasonFactory)
+    cancellation_type = "cancel"
+    quantity = 1
+
+
+class RefundFactory(DjangoModelFactory):
+    class Meta:
+        model = Refund
+
+    plan = factory.SubFactory(CancellationPlanFactory)
+    kind = "items"
+    method = "original_payment"
+    amount = Decimal("100.00")
+    currency = "TRY"
+
+
+class BankTransferFactory(DjangoModelFactory):
+    class Meta:
+        model = BankTransfer
+
+    refund = factory.SubFactory(
+        RefundFactory, method="funds_transfer", iban="DE89370400440532013000", holder_name="Ayse Yilmaz"
+    )
+    iban = "DE89370400440532013000"
+    holder_name = "Ayse Yilmaz"
+    amount = factory.SelfAttribute("refund.amount")
+    currency = "TRY"
+    reference = factory.Sequence(lambda n: f"BT-{n:08d}")
+
+
+class LoyaltyTransactionFactory(DjangoModelFactory):
+    class Meta:
+        model = LoyaltyTransaction
+
+    customer = factory.SubFactory(CustomerFactory)
+    amount = Decimal("10.00")
+    currency = "TRY"
+
+
+def order_with_items(
+    *,
+    channel=None,
+    lines=((Decimal("100.00"), 1),),
+    discount=Decimal("0.00"),
+    shipping=Decimal("0.00"),
+    item_status="400",
+    **order_kwargs,
+) -> Order:
+    """An order whose amounts add up, with the discount shared over its items as intake shares it."""
+    from orders.money import allocate
+
+    values = [price * quantity for price, quantity in lines]
+    subtotal = sum(values, Decimal(0))
+    kwargs = {"channel": channel} if channel else {}
+    order = OrderFactory(
+        **kwargs,
+        amount=subtotal - discount + shipping,
+        discount_amount=discount,
+        shipping_amount=shipping,
+        status=item_status,
+        **order_kwargs,
+    )
+    for (price, quantity), share in zip(lines, allocate(discount, values), strict=True):
+        OrderItemFactory(order=order, price=price, quantity=quantity, discount_amount=share, status=item_status)
+    return order
