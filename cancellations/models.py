@@ -121,6 +121,7 @@ class CancellationPlanItem(models.Model):
     reason = models.ForeignKey(CancellationReason, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     quantity = models.PositiveIntegerField()
     refund_amount = money_field()
+    discount_refund_amount = money_field(help_text="The order discount that lay on the cancelled units.")
 
     class Meta:
         ordering = ["id"]

@@ -1,4 +1,32 @@
-from cancellations.models import CancellationReason
+"""Every write of the cancellations app. `order_cancel` is the one place the cancellation rules live: the cancel
+endpoints and the approval of cancellation requests both go through it."""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.db import transaction
+from django.db.models import Sum
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
+
+from cancellations.models import (
+    CancellationPlan,
+    CancellationPlanItem,
+    CancellationPlanStatus,
+    CancellationPlanType,
+    CancellationReason,
+    CancellationRequest,
+    CancellationRequestStatus,
+)
+from cancellations.strategies import strategy_for_channel
+from omnitron.errors import ApplicationError
+from orders.models import CancelStatus, Order, OrderEventType, OrderItem, OrderStatus, PaymentOption
+from orders.money import CENT, allocate
+from orders.services import order_aggregates_refresh, order_event_write
+from refunds.models import Refund, RefundKind, RefundMethod, RefundStatus
+from refunds.services import refund_create, refund_enqueue, refund_retry_failed
+
+ZERO = Decimal("0.00")
 
 
 def cancellation_reason_deactivate(*, reason: CancellationReason) -> CancellationReason:
@@ -7,3 +35,486 @@ def cancellation_reason_deactivate(*, reason: CancellationReason) -> Cancellatio
         reason.is_active = False
         reason.save(update_fields=["is_active", "modified_date"])
     return reason
+
+
+def iban_normalize(value: str | None, *, field: str = "iban") -> str:
+    """The IBAN in compact form, or ApplicationError `iban_invalid` when its checksum or format is wrong."""
+    try:
+        return IBAN(value or "").compact
+    except (SchwiftyException, ValueError):
+        raise ApplicationError(
+            "The IBAN is not valid (its country format or checksum is wrong).", code="iban_invalid", field=field
+        ) from None
+
+
+def refund_method_for(*, payment_option: str, plan_type: str, as_loyalty_money: bool = False) -> str | None:
+    """How the money goes back, by how it came in. None: nothing was collected, nothing to refund."""
+    if as_loyalty_money:
+        return RefundMethod.LOYALTY_MONEY
+    if payment_option == PaymentOption.PAY_ON_DELIVERY:
+        return None if plan_type == CancellationPlanType.CANCEL else RefundMethod.FUNDS_TRANSFER
+    return {
+        PaymentOption.CREDIT_CARD: RefundMethod.ORIGINAL_PAYMENT,
+        PaymentOption.FINANCING: RefundMethod.FINANCING,
+        PaymentOption.LOYALTY_MONEY: RefundMethod.LOYALTY_MONEY,
+        PaymentOption.FUNDS_TRANSFER: RefundMethod.FUNDS_TRANSFER,
+    }[payment_option]
+
+
+def _units_share(total: Decimal, quantity: int, units: int) -> Decimal:
+    """What the first `units` of `quantity` units carry of `total`: rounded to the cent, and all of `total` at
+    `units == quantity`, so successive partial cancels of one item give back exactly its value."""
+    return (total * units / quantity).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class _Line:
+    item: OrderItem
+    quantity: int
+    reason: CancellationReason | None
+    refund_amount: Decimal = ZERO
+    discount_refund_amount: Decimal = ZERO
+
+
+def _parse_forced_amount(value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite() or amount != amount.quantize(CENT):
+        raise ApplicationError(
+            'forced_refund_amount must be a decimal with at most two places, e.g. "10.50".',
+            code="forced_refund_amount_invalid",
+            field="forced_refund_amount",
+        )
+    if amount < 0:
+        raise ApplicationError(
+            "forced_refund_amount cannot be negative.",
+            code="forced_refund_amount_negative",
+            field="forced_refund_amount",
+        )
+    return amount.quantize(CENT)
+
+
+def _check_shape(*, is_all: bool, item_ids: list[int], is_cargo_refund: bool) -> None:
+    if is_all and item_ids:
+        raise ApplicationError("Send either is_all or cancel_items, not both.", code="is_all_with_cancel_items")
+    if is_cargo_refund and (is_all or item_ids):
+        raise ApplicationError(
+            "is_cargo_refund refunds the shipping fee alone; send it without is_all and cancel_items.",
+            code="cargo_refund_with_items",
+        )
+    if not (is_all or item_ids or is_cargo_refund):
+        raise ApplicationError(
+            "Nothing to cancel: send is_all, cancel_items or is_cargo_refund.", code="nothing_to_cancel"
+        )
+
+
+def _plan_type_of(item: OrderItem) -> str:
+    return CancellationPlanType.REFUND if OrderStatus.is_shipped(item.status) else CancellationPlanType.CANCEL
+
+
+def _check_item(*, item: OrderItem, quantity: int, request: CancellationRequest | None) -> None:
+    if OrderStatus.is_final(item.status) or item.open_quantity == 0:
+        raise ApplicationError(
+            f"Item {item.pk} is already cancelled or refunded.", code="item_already_cancelled", extra={"item": item.pk}
+        )
+    if item.cancel_status == CancelStatus.APPROVED:
+        raise ApplicationError(
+            f"Item {item.pk} already has a cancellation in progress.",
+            code="item_already_approved",
+            extra={"item": item.pk},
+        )
+    if item.cancel_status == CancelStatus.WAITING and (request is None or request.order_item_id != item.pk):
+        raise ApplicationError(
+            f"Item {item.pk} has a cancellation request waiting for a decision; approve or reject it instead.",
+            code="item_has_waiting_request",
+            extra={"item": item.pk},
+        )
+    if not 1 <= quantity <= item.open_quantity:
+        raise ApplicationError(
+            f"Item {item.pk} has {item.open_quantity} unit(s) left to cancel; {quantity} asked.",
+            code="quantity_not_available",
+            extra={"item": item.pk},
+        )
+
+
+def _reason_for(*, item: OrderItem, reasons: dict[int, int], plan_type: str, by_id: dict) -> CancellationReason:
+    reason_id = reasons.get(item.pk)
+    if reason_id is None:
+        raise ApplicationError(
+            f"Item {item.pk} needs a reason.", code="reason_missing", field="reasons", extra={"item": item.pk}
+        )
+    reason = by_id.get(reason_id)
+    if reason is None or not reason.is_active:
+        raise ApplicationError(
+            f"Reason {reason_id} does not exist or is not active.",
+            code="reason_invalid",
+            field="reasons",
+            extra={"item": item.pk},
+        )
+    if reason.cancellation_type != plan_type:
+        raise ApplicationError(
+            f"Reason {reason_id} is a {reason.cancellation_type} reason; item {item.pk} needs a {plan_type} reason.",
+            code="reason_type_mismatch",
+            field="reasons",
+            extra={"item": item.pk},
+        )
+    return reason
+
+
+def _bank_account(*, order: Order, item_ids: list[int], ibans: dict, holder_names: dict) -> tuple[str, str]:
+    """The one account a bank-transfer refund goes to: an IBAN and a holder name for each item, all the same."""
+    if not item_ids:
+        # the shipping fee alone: the account given with the call, else the one the order's items went to
+        given = [(i, h) for i, h in zip(ibans.values(), holder_names.values(), strict=False) if i and h]
+        if given:
+            return iban_normalize(given[0][0], field="ibans"), given[0][1].strip()
+        previous = (
+            Refund.objects.filter(plan__order=order, method=RefundMethod.FUNDS_TRANSFER)
+            .exclude(iban="")
+            .order_by("-id")
+            .values_list("iban", "holder_name")
+            .first()
+        )
+        if previous:
+            return previous
+        raise ApplicationError(
+            "A bank-transfer refund needs an IBAN and a holder name.", code="iban_required", field="ibans"
+        )
+    accounts = set()
+    for item_id in item_ids:
+        iban, holder = ibans.get(item_id), (holder_names.get(item_id) or "").strip()
+        if not iban:
+            raise ApplicationError(
+                f"Item {item_id} is refunded by bank transfer and needs an IBAN.",
+                code="iban_required",
+                field="ibans",
+                extra={"item": item_id},
+            )
+        if not holder:
+            raise ApplicationError(
+                f"Item {item_id} is refunded by bank transfer and needs the account holder's name.",
+                code="holder_name_required",
+                field="holder_names",
+                extra={"item": item_id},
+            )
+        accounts.add((iban_normalize(iban, field="ibans"), holder))
+    if len(accounts) > 1:
+        raise ApplicationError(
+            "One cancellation pays one bank account: send the same IBAN and holder name for every item.",
+            code="ibans_differ",
+            field="ibans",
+        )
+    return accounts.pop()
+
+
+def _reserved_on_order(order: Order) -> Decimal:
+    """Everything already refunded or on its way back (every refund row of the order, whatever its state)."""
+    return Refund.objects.filter(plan__order=order).aggregate(total=Sum("amount"))["total"] or ZERO
+
+
+def _cargo_planned(order: Order) -> bool:
+    return Refund.objects.filter(plan__order=order, kind=RefundKind.CARGO).exists()
+
+
+def order_cancel(
+    *,
+    order_id: int,
+    actor=None,
+    item_ids: list[int] | tuple = (),
+    quantities: dict[int, int] | None = None,
+    is_all: bool = False,
+    is_cargo_refund: bool = False,
+    reasons: dict[int, int] | None = None,
+    forced_refund_amount=None,
+    refund_invoice_number: str | None = None,
+    ibans: dict[int, str] | None = None,
+    holder_names: dict[int, str] | None = None,
+    refund_as_loyalty_money: bool = False,
+    request: CancellationRequest | None = None,
+) -> CancellationPlan:
+    """Cancel (not shipped) or return (shipped) items of an order, or refund its shipping fee alone.
+
+    In one transaction: lock the order and its items, check every rule against the locked state, write the plan,
+    its items and its refunds, move the statuses, write the event, and queue the refunds for after the commit.
+    Every refusal is an ApplicationError with a stable code, raised before anything is written.
+    """
+    item_ids = list(item_ids)
+    quantities = quantities or {}
+    reasons = reasons or {}
+    ibans = ibans or {}
+    holder_names = holder_names or {}
+    _check_shape(is_all=is_all, item_ids=item_ids, is_cargo_refund=is_cargo_refund)
+    forced = _parse_forced_amount(forced_refund_amount)
+    if len(set(item_ids)) != len(item_ids):
+        raise ApplicationError("cancel_items lists an item twice.", code="duplicate_items", field="cancel_items")
+
+    with transaction.atomic():
+        order = Order.objects.select_for_update().select_related("channel").get(pk=order_id)
+        items = list(OrderItem.objects.select_for_update().filter(order=order).order_by("id"))
+        by_id = {item.pk: item for item in items}
+        strategy = strategy_for_channel(order.channel)
+
+        if is_all:
+            item_ids = [item.pk for item in items if not OrderStatus.is_final(item.status) and item.open_quantity]
+            if not item_ids:
+                raise ApplicationError("Every item of this order is already cancelled.", code="nothing_to_cancel")
+        unknown = [item_id for item_id in item_ids if item_id not in by_id]
+        if unknown:
+            raise ApplicationError(
+                f"Item(s) {unknown} do not belong to order {order.pk}.",
+                code="item_not_in_order",
+                field="cancel_items",
+                extra={"items": unknown},
+            )
+        chosen = [by_id[item_id] for item_id in item_ids]
+        for item in chosen:
+            _check_item(item=item, quantity=quantities.get(item.pk, item.open_quantity), request=request)
+
+        plan_types = {_plan_type_of(item) for item in chosen}
+        if len(plan_types) > 1:
+            raise ApplicationError(
+                "Unshipped items are cancelled and shipped items are returned: do one or the other per call.",
+                code="mixed_cancel_and_refund",
+            )
+        any_shipped = any(OrderStatus.is_shipped(item.status) or item.status == OrderStatus.REFUNDED for item in items)
+        if plan_types:
+            plan_type = plan_types.pop()
+        else:
+            plan_type = CancellationPlanType.REFUND if any_shipped else CancellationPlanType.CANCEL
+
+        reason_by_id = CancellationReason.objects.in_bulk(set(reasons.values()))
+        lines = [
+            _Line(
+                item=item,
+                quantity=quantities.get(item.pk, item.open_quantity),
+                reason=_reason_for(item=item, reasons=reasons, plan_type=plan_type, by_id=reason_by_id),
+            )
+            for item in chosen
+        ]
+
+        # The shipping fee
+        shipping_left = order.shipping_amount - order.shipping_refund_amount
+        if is_cargo_refund:
+            if not strategy.allows_cargo_on_request:
+                raise ApplicationError(
+                    "This channel's cancellation strategy never refunds the shipping fee.",
+                    code="cargo_refund_not_allowed",
+                )
+            if _cargo_planned(order) or shipping_left <= 0:
+                raise ApplicationError(
+                    "The shipping fee was already refunded (or there is none).", code="cargo_already_refunded"
+                )
+            refund_cargo = True
+        else:
+            chosen_units = {line.item.pk: line.quantity for line in lines}
+            leaves_nothing = all(
+                item.open_quantity - chosen_units.get(item.pk, 0) == 0 or OrderStatus.is_final(item.status)
+                for item in items
+            )
+            refund_cargo = (
+                shipping_left > 0
+                and not _cargo_planned(order)
+                and strategy.grants_cargo_with_items(
+                    plan_type=plan_type, leaves_nothing_uncancelled=leaves_nothing, any_shipped=any_shipped
+                )
+            )
+
+        # The money
+        for line in lines:
+            item, done = line.item, line.item.cancelled_quantity
+            line.refund_amount = _units_share(item.amount, item.quantity, done + line.quantity) - _units_share(
+                item.amount, item.quantity, done
+            )
+            line.discount_refund_amount = _units_share(
+                item.discount_amount, item.quantity, done + line.quantity
+            ) - _units_share(item.discount_amount, item.quantity, done)
+        method = refund_method_for(
+            payment_option=order.payment_option, plan_type=plan_type, as_loyalty_money=refund_as_loyalty_money
+        )
+        if method is None:  # nothing was collected, so nothing goes back
+            for line in lines:
+                line.refund_amount = ZERO
+            refund_cargo = False
+        computed = sum((line.refund_amount for line in lines), ZERO)
+        refundable = order.amount - _reserved_on_order(order)
+        if forced is not None:
+            if forced > refundable:
+                raise ApplicationError(
+                    f"forced_refund_amount {forced} is more than the {refundable} still refundable on this order.",
+                    code="forced_refund_amount_too_high",
+                    field="forced_refund_amount",
+                )
+            items_total = forced
+        else:
+            items_total = min(computed, refundable)
+        if items_total < computed:
+            for line, share in zip(lines, allocate(items_total, [line.refund_amount for line in lines]), strict=True):
+                line.refund_amount = share
+        cargo_total = min(shipping_left, refundable - items_total) if refund_cargo else ZERO
+
+        iban = holder = ""
+        if method == RefundMethod.FUNDS_TRANSFER and (items_total > 0 or cargo_total > 0):
+            iban, holder = _bank_account(order=order, item_ids=item_ids, ibans=ibans, holder_names=holder_names)
+
+        # The writes
+        plan = CancellationPlan.objects.create(
+            order=order,
+            plan_type=plan_type,
+            refund_invoice_number=refund_invoice_number or None,
+            forced_refund_amount=forced,
+            is_cargo_refund=is_cargo_refund,
+            created_by=actor,
+        )
+        CancellationPlanItem.objects.bulk_create(
+            [
+                CancellationPlanItem(
+                    plan=plan,
+                    order_item=line.item,
+                    reason=line.reason,
+                    quantity=line.quantity,
+                    refund_amount=line.refund_amount,
+                    discount_refund_amount=line.discount_refund_amount,
+                )
+                for line in lines
+            ]
+        )
+        refunds = []
+        if method is not None:
+            for kind, amount in ((RefundKind.ITEMS, items_total), (RefundKind.CARGO, cargo_total)):
+                if amount > 0:
+                    refunds.append(
+                        refund_create(
+                            plan=plan,
+                            kind=kind,
+                            method=method,
+                            amount=amount,
+                            currency=order.currency,
+                            iban=iban,
+                            holder_name=holder,
+                        )
+                    )
+        for line in lines:
+            item = line.item
+            item.cancelled_quantity += line.quantity
+            item.cancel_status = CancelStatus.APPROVED
+            if plan_type == CancellationPlanType.CANCEL and item.open_quantity == 0:
+                item.status = OrderStatus.CANCELLED
+            item.save(update_fields=["cancelled_quantity", "cancel_status", "status", "modified_date"])
+        order_event_write(
+            order=order,
+            type=OrderEventType.CANCELLATION_PLANNED,
+            actor=actor,
+            payload={
+                "plan": plan.pk,
+                "plan_type": plan_type,
+                "items": [{"order_item": line.item.pk, "quantity": line.quantity} for line in lines],
+                "refunds": [{"id": r.pk, "kind": r.kind, "method": r.method, "amount": str(r.amount)} for r in refunds],
+                "forced_refund_amount": str(forced) if forced is not None else None,
+            },
+        )
+        if refunds:
+            order_aggregates_refresh(order=order, items=items, actor=actor)
+            refund_enqueue(refund_ids=[refund.pk for refund in refunds])
+        else:
+            # Nothing to pay back (pay on delivery, or nothing left): the plan is done at once.
+            _plan_complete(plan=plan, order=order, items=items, actor=actor)
+    return plan
+
+
+def _plan_complete(*, plan: CancellationPlan, order: Order, items: list[OrderItem], actor=None) -> None:
+    """Every refund of the plan succeeded: confirm its items and grow the order's refund totals."""
+    plan_items = list(plan.items.all())
+    by_id = {item.pk: item for item in items}
+    for plan_item in plan_items:
+        item = by_id[plan_item.order_item_id]
+        item.cancel_status = CancelStatus.CONFIRMED
+        item.refund_amount += plan_item.refund_amount
+        if plan.plan_type == CancellationPlanType.REFUND and item.open_quantity == 0:
+            item.status = OrderStatus.REFUNDED
+        item.save(update_fields=["cancel_status", "refund_amount", "status", "modified_date"])
+    refunds = list(plan.refunds.all())
+    order.refund_amount += sum((refund.amount for refund in refunds), ZERO)
+    order.shipping_refund_amount += sum((r.amount for r in refunds if r.kind == RefundKind.CARGO), ZERO)
+    order.discount_refund_amount += sum((pi.discount_refund_amount for pi in plan_items), ZERO)
+    order.save(update_fields=["refund_amount", "shipping_refund_amount", "discount_refund_amount", "modified_date"])
+    plan.status = CancellationPlanStatus.COMPLETED
+    plan.save(update_fields=["status", "modified_date"])
+    order_event_write(
+        order=order,
+        type=OrderEventType.CANCELLATION_COMPLETED,
+        actor=actor,
+        payload={"plan": plan.pk, "refunded": str(sum((r.amount for r in refunds), ZERO))},
+    )
+    completed = CancellationRequest.objects.filter(cancellation_plan=plan, status=CancellationRequestStatus.APPROVED)
+    for request in completed:
+        order_event_write(
+            order=order,
+            type=OrderEventType.REQUEST_COMPLETED,
+            actor=actor,
+            payload={"cancellation_request": request.pk},
+        )
+    completed.update(status=CancellationRequestStatus.COMPLETED)
+    order_aggregates_refresh(order=order, items=items, actor=actor)
+
+
+def _lock_plan(plan_id: int) -> tuple[CancellationPlan, Order, list[OrderItem]]:
+    order_id = CancellationPlan.objects.values_list("order_id", flat=True).get(pk=plan_id)
+    order = Order.objects.select_for_update().get(pk=order_id)
+    items = list(OrderItem.objects.select_for_update().filter(order=order).order_by("id"))
+    plan = CancellationPlan.objects.select_for_update().get(pk=plan_id)
+    return plan, order, items
+
+
+def plan_refund_succeeded(*, refund: Refund) -> CancellationPlan:
+    """A refund of the plan succeeded; once all have, the plan completes. Runs in the refund's transaction."""
+    with transaction.atomic():
+        plan, order, items = _lock_plan(refund.plan_id)
+        order_event_write(
+            order=order,
+            type=OrderEventType.REFUND_SUCCEEDED,
+            payload={"plan": plan.pk, "refund": refund.pk, "kind": refund.kind, "amount": str(refund.amount)},
+        )
+        settled = not plan.refunds.exclude(status=RefundStatus.SUCCEEDED).exists()
+        if settled and plan.status != CancellationPlanStatus.COMPLETED:
+            _plan_complete(plan=plan, order=order, items=items)
+    return plan
+
+
+def plan_refund_failed(*, refund: Refund) -> CancellationPlan:
+    """A refund of the plan failed for good: the plan is failed until someone retries it."""
+    with transaction.atomic():
+        plan, order, _ = _lock_plan(refund.plan_id)
+        order_event_write(
+            order=order,
+            type=OrderEventType.REFUND_FAILED,
+            payload={"plan": plan.pk, "refund": refund.pk, "kind": refund.kind, "error": refund.last_error},
+        )
+        if plan.status == CancellationPlanStatus.WAITING:
+            plan.status = CancellationPlanStatus.FAILED
+            plan.save(update_fields=["status", "modified_date"])
+            order_event_write(order=order, type=OrderEventType.CANCELLATION_FAILED, payload={"plan": plan.pk})
+    return plan
+
+
+def plan_retry(*, plan_id: int, actor=None) -> CancellationPlan:
+    """Queue a failed plan's failed refunds again; the plan waits for them."""
+    with transaction.atomic():
+        plan, order, _ = _lock_plan(plan_id)
+        if plan.status != CancellationPlanStatus.FAILED:
+            raise ApplicationError(
+                f"Only a failed plan can be retried; this one is {plan.status}.", code="plan_not_failed"
+            )
+        refund_ids = refund_retry_failed(plan=plan)
+        plan.status = CancellationPlanStatus.WAITING
+        plan.save(update_fields=["status", "modified_date"])
+        order_event_write(
+            order=order,
+            type=OrderEventType.CANCELLATION_RETRIED,
+            actor=actor,
+            payload={"plan": plan.pk, "refunds": refund_ids},
+        )
+    return plan

@@ -29,3 +29,8 @@ class Channel(BaseModel):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        from channels.conf import validate_conf
+
+        validate_conf(self.conf)

@@ -3,6 +3,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from channels.conf import validate_conf
 from channels.models import Channel
 from omnitron.api.serializers import JSONObjectField
 
@@ -16,6 +17,13 @@ class ChannelSerializer(serializers.ModelSerializer):
         model = Channel
         fields = ("id", "name", "channel_type", "conf", "is_active", "created_date", "modified_date")
         read_only_fields = ("id", "created_date", "modified_date")
+
+    def validate_conf(self, value):
+        try:
+            validate_conf(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict["conf"]) from None
+        return value
 
 
 class LoginInputSerializer(serializers.Serializer):

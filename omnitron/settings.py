@@ -166,3 +166,14 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# Cancellations and refunds
+DEFAULT_CANCELLATION_STRATEGY = env.str("DEFAULT_CANCELLATION_STRATEGY", default="default")
+IDEMPOTENCY_KEY_TTL_HOURS = 24
+# A request still "in flight" after this long is taken to have died; its key can be used again.
+IDEMPOTENCY_IN_FLIGHT_TIMEOUT = env.int("IDEMPOTENCY_IN_FLIGHT_TIMEOUT", default=120)
+REFUND_CARD_GATEWAY = env.str("REFUND_CARD_GATEWAY", default="refunds.gateways.SandboxGateway")
+# The sandbox gateway's behaviour: "succeed", or "fail" to refuse every refund (demos and tests).
+SANDBOX_GATEWAY_MODE = env.str("SANDBOX_GATEWAY_MODE", default="succeed")
+REFUND_LEASE_SECONDS = env.int("REFUND_LEASE_SECONDS", default=60)
+REFUND_MAX_ATTEMPTS = env.int("REFUND_MAX_ATTEMPTS", default=5)

@@ -3,7 +3,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from cancellations.views import CancellationReasonViewSet, ChannelCancellationReasonViewSet
+from cancellations.views import (
+    CancellationReasonViewSet,
+    ChannelCancellationReasonViewSet,
+    ChannelOrderCancelView,
+    OrderCancelView,
+)
 from channels.views import ChannelViewSet, LoginView, UserViewSet
 from omnitron.api.health import HealthView
 from orders.views import ChannelOrderItemViewSet, ChannelOrderViewSet, OrderItemViewSet, OrderViewSet
@@ -25,6 +30,12 @@ sales_channel.register("cancellation_reasons", ChannelCancellationReasonViewSet,
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/i1/auth/login/", LoginView.as_view(), name="login"),
+    path("api/i1/orders/<int:pk>/cancel/", OrderCancelView.as_view(), name="order-cancel"),
+    path(
+        "api/channel/<int:channel_id>/orders/<int:pk>/cancel/",
+        ChannelOrderCancelView.as_view(),
+        name="channel-order-cancel",
+    ),
     path("api/i1/", include(back_office.urls)),
     path("api/channel/<int:channel_id>/", include(sales_channel.urls)),
     path("api/health/", HealthView.as_view(), name="health"),

@@ -1,0 +1,91 @@
+"""Refund rails: one class per refund method, each moving one Refund's money. `rail_for(refund)` picks it.
+
+A rail is called outside any database lock and may be called again for the same refund after a crash, so it
+passes `refund_idempotency_key(refund)` to anything it talks to and must be safe to repeat.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.module_loading import import_string
+
+from refunds.models import LoyaltyTransaction, Refund, RefundMethod
+
+
+@dataclass(frozen=True)
+class RailOutcome:
+    succeeded: bool
+    reference: str = ""
+    error: str = ""
+    retryable: bool = False
+
+
+def refund_idempotency_key(refund: Refund) -> str:
+    """The same on every attempt: derived from the refund row, never regenerated."""
+    return f"refund-{refund.uuid}"
+
+
+class Rail:
+    def refund(self, refund: Refund) -> RailOutcome:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class OriginalPaymentRail(Rail):
+    """Back to the card transaction the customer paid with, through the configured gateway."""
+
+    def refund(self, refund):
+        gateway = import_string(settings.REFUND_CARD_GATEWAY)()
+        result = gateway.refund(
+            amount=refund.amount,
+            currency=refund.currency,
+            payment_reference=refund.plan.order.payment_reference or "",
+            idempotency_key=refund_idempotency_key(refund),
+        )
+        return RailOutcome(
+            succeeded=result.succeeded, reference=result.reference, error=result.error, retryable=result.retryable
+        )
+
+
+class LoyaltyMoneyRail(Rail):
+    """A credit on the customer's loyalty ledger; settles at once. One ledger row per refund, however often run."""
+
+    def refund(self, refund):
+        with transaction.atomic():
+            movement, _ = LoyaltyTransaction.objects.get_or_create(
+                refund=refund,
+                defaults={
+                    "customer_id": refund.plan.order.customer_id,
+                    "amount": refund.amount,
+                    "currency": refund.currency,
+                    "description": f"Refund of order {refund.plan.order.number}",
+                },
+            )
+        return RailOutcome(succeeded=True, reference=f"loyalty-{movement.pk}")
+
+
+class SandboxRail(Rail):
+    """Settles through the sandbox gateway; stands in for the bank-transfer and financing rails."""
+
+    def refund(self, refund):
+        from refunds.gateways import SandboxGateway
+
+        result = SandboxGateway().refund(
+            amount=refund.amount,
+            currency=refund.currency,
+            payment_reference=refund.plan.order.payment_reference or "",
+            idempotency_key=refund_idempotency_key(refund),
+        )
+        return RailOutcome(succeeded=result.succeeded, reference=result.reference, error=result.error)
+
+
+RAILS: dict[str, type[Rail]] = {
+    RefundMethod.ORIGINAL_PAYMENT: OriginalPaymentRail,
+    RefundMethod.LOYALTY_MONEY: LoyaltyMoneyRail,
+    RefundMethod.FUNDS_TRANSFER: SandboxRail,
+    RefundMethod.FINANCING: SandboxRail,
+}
+
+
+def rail_for(refund: Refund) -> Rail:
+    return RAILS[refund.method]()

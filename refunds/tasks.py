@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from refunds import services
+
+
+@shared_task(name="refunds.execute")
+def refund_execute_task(refund_id: int) -> None:
+    services.refund_execute(refund_id=refund_id)
