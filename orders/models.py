@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -178,6 +180,7 @@ class OrderItem(BaseModel):
     cancel_status = models.CharField(max_length=16, choices=CancelStatus.choices, null=True, blank=True)
     cancelled_quantity = models.PositiveIntegerField(default=0)
     discount_amount = money_field(help_text="This item's share of the order discount, fixed at intake.")
+    amount = money_field(help_text="What the customer paid for the line: price x quantity less its discount share.")
     refund_amount = money_field()
 
     class Meta:
@@ -193,12 +196,17 @@ class OrderItem(BaseModel):
                 name="item_cancelled_within_quantity",
             ),
             models.CheckConstraint(
-                condition=Q(discount_amount__gte=0) & Q(discount_amount__lte=F("price") * F("quantity")),
-                name="item_discount_within_value",
+                condition=Q(discount_amount__gte=0) & Q(amount__gte=0), name="item_discount_within_value"
+            ),
+            # amount == price * quantity - discount_amount. The half-cent tolerance changes nothing for values in
+            # cents, and keeps SQLite (which multiplies decimals as floats) from refusing exact values.
+            models.CheckConstraint(
+                condition=Q(amount__gte=F("price") * F("quantity") - F("discount_amount") - Decimal("0.005"))
+                & Q(amount__lte=F("price") * F("quantity") - F("discount_amount") + Decimal("0.005")),
+                name="item_amount_is_value_less_discount",
             ),
             models.CheckConstraint(
-                condition=Q(refund_amount__gte=0)
-                & Q(refund_amount__lte=F("price") * F("quantity") - F("discount_amount")),
+                condition=Q(refund_amount__gte=0) & Q(refund_amount__lte=F("amount")),
                 name="item_refund_within_amount",
             ),
             models.CheckConstraint(condition=Q(status__in=OrderStatus.values), name="item_status_known"),
@@ -215,11 +223,6 @@ class OrderItem(BaseModel):
     def value(self):
         """What the customer paid for this line before the order discount."""
         return self.price * self.quantity
-
-    @property
-    def amount(self):
-        """What the customer paid for this line: its value less its share of the order discount."""
-        return self.price * self.quantity - self.discount_amount
 
     @property
     def open_quantity(self) -> int:

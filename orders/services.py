@@ -161,8 +161,9 @@ def order_create(*, channel: Channel, data: dict, actor=None) -> Order:
                         tax_rate=line["tax_rate"],
                         status=status,
                         discount_amount=share,
+                        amount=value - share,
                     )
-                    for line, status, share in zip(items_data, statuses, shares, strict=True)
+                    for line, status, value, share in zip(items_data, statuses, values, shares, strict=True)
                 ]
             )
             order_event_write(

@@ -78,3 +78,18 @@ def channel_client(channel_user):
 def _fast_password_hashing(settings):
     # Real hashers take a quarter of a second per password by design; the suite creates hundreds of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _tasks_in_process(request):
+    """Tasks run in-process, whatever broker is configured, except in tests marked `real_broker` that start a
+    worker of their own."""
+    from omnitron.celery import app
+
+    if "real_broker" in request.keywords:
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

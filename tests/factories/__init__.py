@@ -106,6 +106,8 @@ class OrderItemFactory(DjangoModelFactory):
     price = Decimal("100.00")
     tax_rate = Decimal("20.00")
     status = "400"
+    discount_amount = Decimal("0.00")
+    amount = factory.LazyAttribute(lambda o: o.price * o.quantity - o.discount_amount)
 
 
 class OrderEventFactory(DjangoModelFactory):

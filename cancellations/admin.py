@@ -1,0 +1,144 @@
+from django.contrib import admin
+from django.db import models
+
+from cancellations.models import (
+    CancellationPlan,
+    CancellationPlanItem,
+    CancellationReason,
+    CancellationRequest,
+    EasyReturn,
+)
+from orders.admin import (
+    RECORD_FIELDS,
+    IndexedSearchMixin,
+    OrderAdmin,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    ServiceOwnedAdmin,
+)
+
+
+@admin.register(CancellationReason)
+class CancellationReasonAdmin(admin.ModelAdmin):
+    list_display = ("subject", "cancellation_type", "order", "is_active", "extra_information_needed", "send_to_remote")
+    list_filter = ("cancellation_type", "is_active")
+    search_fields = ("subject",)
+    readonly_fields = RECORD_FIELDS
+
+
+@admin.register(EasyReturn)
+class EasyReturnAdmin(admin.ModelAdmin):
+    list_display = ("code", "shipping_company", "status", "start_date", "end_date", "tracking_number", "created_date")
+    list_filter = ("status", "shipping_company")
+    search_fields = ("=code", "=tracking_number")
+    date_hierarchy = "created_date"
+    readonly_fields = ("status", "raw_request", "raw_response", *RECORD_FIELDS)
+    # What the carrier issued is fixed once saved; tracking data arrives later and staff key it in.
+    issued_fields = ("shipping_company", "code", "start_date", "end_date", "max_count")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        return (*self.issued_fields, *self.readonly_fields)
+
+
+class CancellationPlanItemInline(ReadOnlyInline):
+    model = CancellationPlanItem
+    fields = ("order_item", "reason", "quantity", "refund_amount")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order_item", "reason")
+
+
+@admin.register(CancellationPlan)
+class CancellationPlanAdmin(IndexedSearchMixin, ServiceOwnedAdmin):
+    list_display = (
+        "id",
+        "order",
+        "plan_type",
+        "status",
+        "forced_refund_amount",
+        "is_cargo_refund",
+        "refund_invoice_number",
+        "created_by",
+        "created_date",
+    )
+    list_select_related = ("order", "created_by")
+    list_filter = ("plan_type", "status", "is_cargo_refund")
+    # Only a plain index on the invoice number: an exact, case-sensitive match is what it serves.
+    search_fields = ("=order__number", "refund_invoice_number__exact")
+    date_hierarchy = "created_date"
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    # Accounting issues the refund invoice after the plan; the rest is the decision the service made.
+    readonly_fields = (
+        "order",
+        "plan_type",
+        "status",
+        "forced_refund_amount",
+        "is_cargo_refund",
+        "created_by",
+        *RECORD_FIELDS,
+    )
+    inlines = [CancellationPlanItemInline]
+
+
+class CancellationPlanInline(ReadOnlyInline):
+    model = CancellationPlan
+    fields = ("plan_type", "status", "forced_refund_amount", "is_cargo_refund", "created_by", "created_date")
+    ordering = ("id",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("created_by")
+
+
+# orders must not import cancellations, so the order page gets its plans from this side.
+OrderAdmin.inlines = [*OrderAdmin.inlines, CancellationPlanInline]
+
+
+@admin.register(CancellationPlanItem)
+class CancellationPlanItemAdmin(IndexedSearchMixin, ReadOnlyAdmin):
+    list_display = ("id", "plan", "order_item", "reason", "quantity", "refund_amount")
+    list_select_related = ("plan", "order_item", "reason")
+    list_filter = ("plan__plan_type", "reason")
+    search_fields = ("=order_item__order__number", "=order_item__product__sku")
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+
+
+@admin.register(CancellationRequest)
+class CancellationRequestAdmin(IndexedSearchMixin, ServiceOwnedAdmin):
+    list_display = (
+        "id",
+        "order",
+        "order_item",
+        "cancellation_type",
+        "status",
+        "reason",
+        "quantity",
+        "easy_return",
+        "cancellation_plan",
+        "created_date",
+    )
+    list_select_related = ("order_item__order", "reason", "easy_return", "cancellation_plan")
+    list_filter = ("status", "cancellation_type", "reason")
+    search_fields = ("=order_item__order__number", "=order_item__product__sku", "=easy_return__code")
+    date_hierarchy = "created_date"
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    raw_id_fields = ("easy_return",)
+    # Staff may fix the account to refund to or attach a return code; what is cancelled is the channel's request.
+    readonly_fields = (
+        "order_item",
+        "cancellation_type",
+        "quantity",
+        "status",
+        "fully_refund_as_loyalty_money",
+        "cancellation_plan",
+        *RECORD_FIELDS,
+    )
+
+    @admin.display(description="Order", ordering="order_item__order__number")
+    def order(self, cancellation_request):
+        return cancellation_request.order_item.order
