@@ -1,6 +1,17 @@
 from rest_framework import serializers
 
-from cancellations.models import CancellationPlan, CancellationPlanItem, CancellationReason
+from cancellations.models import (
+    CancellationPlan,
+    CancellationPlanItem,
+    CancellationReason,
+    CancellationRequest,
+    CancellationRequestStatus,
+    CancellationType,
+    EasyReturn,
+)
+from channels.models import Channel
+from omnitron.api.serializers import BASE_MODEL_FIELDS, JSONObjectField
+from orders.models import Customer, Order, OrderItem, Product
 from refunds.models import Refund
 
 
@@ -113,5 +124,225 @@ class CancellationPlanSerializer(serializers.ModelSerializer):
             "refunds",
             "created_date",
             "modified_date",
+        )
+        read_only_fields = fields
+
+
+def mask_iban(iban: str | None) -> str | None:
+    """First 4 and last 4 characters; the rest starred. The full IBAN never leaves the service in a response."""
+    if not iban:
+        return iban
+    if len(iban) <= 8:
+        return "*" * len(iban)
+    return f"{iban[:4]}{'*' * (len(iban) - 8)}{iban[-4:]}"
+
+
+class EasyReturnSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EasyReturn
+        fields = (
+            "id",
+            "shipping_company",
+            "code",
+            "start_date",
+            "end_date",
+            "max_count",
+            "status",
+            "raw_request",
+            "raw_response",
+            "tracking_number",
+            "tracking_url",
+            "pickup_date",
+            "created_date",
+            "modified_date",
+            "uuid",
+        )
+        read_only_fields = fields
+
+
+class CancellationRequestSerializer(serializers.ModelSerializer):
+    iban = serializers.SerializerMethodField(help_text="Masked: the first 4 and last 4 characters.")
+    easy_return = EasyReturnSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = CancellationRequest
+        fields = (
+            "id",
+            "order_item",
+            "reason",
+            "description",
+            "cancellation_type",
+            "status",
+            "iban",
+            "holder_name",
+            "easy_return",
+            "quantity",
+            "fully_refund_as_loyalty_money",
+            *BASE_MODEL_FIELDS,
+        )
+        read_only_fields = fields
+
+    def get_iban(self, request) -> str | None:
+        return mask_iban(request.iban)
+
+
+class CancellationRequestInputSerializer(serializers.Serializer):
+    """Create (POST), replace (PUT) and partially update (PATCH) a request. Querysets are narrowed to the
+    channel by the view, so another channel's item is refused like an unknown one."""
+
+    order_item = serializers.PrimaryKeyRelatedField(queryset=OrderItem.objects.all())
+    reason = serializers.PrimaryKeyRelatedField(queryset=CancellationReason.objects.all())
+    cancellation_type = serializers.ChoiceField(choices=CancellationType.choices)
+    description = serializers.CharField(allow_null=True, allow_blank=True, required=False, max_length=2000)
+    iban = serializers.CharField(allow_null=True, allow_blank=True, required=False, max_length=64)
+    holder_name = serializers.CharField(allow_null=True, allow_blank=True, required=False, max_length=255)
+    quantity = serializers.IntegerField(min_value=1, allow_null=True, required=False)
+    fully_refund_as_loyalty_money = serializers.BooleanField(required=False, default=False)
+    status = serializers.ChoiceField(
+        choices=CancellationRequestStatus.choices, required=False, help_text="Only the current status is accepted."
+    )
+    attributes = JSONObjectField(required=False)
+    attributes_kwargs = JSONObjectField(required=False)
+    localized_attributes = JSONObjectField(required=False)
+    localized_attributes_kwargs = JSONObjectField(required=False)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.partial:
+            fields["fully_refund_as_loyalty_money"].default = serializers.empty
+        return fields
+
+
+class CancellationRequestApproveInputSerializer(serializers.Serializer):
+    forced_refund_amount = serializers.CharField(
+        allow_null=True, required=False, default=None, max_length=32, help_text="A decimal string or null."
+    )
+
+
+class _DetailedProductSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Product
+        fields = ("id", "name", "base_code", "sku", "ean", "uuid", "attributes", "created_date", "modified_date")
+        read_only_fields = fields
+
+
+class _DetailedOrderSerializer(serializers.ModelSerializer):
+    pk = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Order
+        fields = (
+            "pk",
+            "number",
+            "channel",
+            "customer",
+            "date_placed",
+            "payment_option",
+            "cancel_status",
+            "status",
+            "currency",
+            "amount",
+            "discount_amount",
+            "shipping_amount",
+            "refund_amount",
+            "discount_refund_amount",
+            "shipping_refund_amount",
+            "created_date",
+            "modified_date",
+        )
+        read_only_fields = fields
+
+
+class _DetailedOrderItemSerializer(serializers.ModelSerializer):
+    pk = serializers.IntegerField(read_only=True)
+    order = _DetailedOrderSerializer(read_only=True)
+    product = _DetailedProductSerializer(read_only=True)
+    price_currency = serializers.CharField(source="order.currency", read_only=True)
+
+    class Meta:
+        model = OrderItem
+        fields = (
+            "pk",
+            "order",
+            "product",
+            "status",
+            "price_currency",
+            "price",
+            "tax_rate",
+            "quantity",
+            "cancel_status",
+            "cancelled_quantity",
+            "refund_amount",
+            "created_date",
+            "modified_date",
+            "attributes",
+            "attributes_kwargs",
+            "localized_attributes",
+            "localized_attributes_kwargs",
+        )
+        read_only_fields = fields
+
+
+class _DetailedReasonSerializer(CancellationReasonSerializer):
+    pk = serializers.IntegerField(read_only=True)
+
+    class Meta(CancellationReasonSerializer.Meta):
+        fields = ("pk", *CancellationReasonSerializer.Meta.fields[1:])
+        read_only_fields = fields
+
+
+SECRET_CONF_MARKERS = ("secret", "password", "token", "api_key", "credential")
+
+
+class _DetailedChannelSerializer(serializers.ModelSerializer):
+    conf = serializers.SerializerMethodField(help_text="The channel conf without credentials.")
+
+    class Meta:
+        model = Channel
+        fields = ("id", "name", "channel_type", "conf", "is_active", "created_date", "modified_date")
+        read_only_fields = fields
+
+    def get_conf(self, channel) -> dict:
+        return {
+            key: value
+            for key, value in (channel.conf or {}).items()
+            if not any(marker in key.lower() for marker in SECRET_CONF_MARKERS)
+        }
+
+
+class _DetailedCustomerSerializer(serializers.ModelSerializer):
+    pk = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Customer
+        fields = (
+            "pk",
+            "email",
+            "first_name",
+            "last_name",
+            "phone_number",
+            "channel",
+            "attributes",
+            "attributes_kwargs",
+            "localized_attributes",
+            "localized_attributes_kwargs",
+        )
+        read_only_fields = fields
+
+
+class CancellationRequestDetailedSerializer(CancellationRequestSerializer):
+    """The request with what it points at nested, as reference 003's `detailed` responses show it."""
+
+    order_item = _DetailedOrderItemSerializer(read_only=True)
+    reason = _DetailedReasonSerializer(read_only=True)
+    channel = _DetailedChannelSerializer(source="order_item.order.channel", read_only=True)
+    customer = _DetailedCustomerSerializer(source="order_item.order.customer", read_only=True)
+
+    class Meta(CancellationRequestSerializer.Meta):
+        fields = (
+            *CancellationRequestSerializer.Meta.fields[:11],
+            "channel",
+            "customer",
+            *CancellationRequestSerializer.Meta.fields[11:],
         )
         read_only_fields = fields

@@ -1,11 +1,14 @@
 """Every write of the cancellations app. `order_cancel` is the one place the cancellation rules live: the cancel
 endpoints and the approval of cancellation requests both go through it."""
 
+import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import transaction
 from django.db.models import Sum
+from django.utils import timezone
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
@@ -17,6 +20,8 @@ from cancellations.models import (
     CancellationReason,
     CancellationRequest,
     CancellationRequestStatus,
+    EasyReturn,
+    EasyReturnStatus,
 )
 from cancellations.strategies import strategy_for_channel
 from omnitron.errors import ApplicationError
@@ -27,6 +32,8 @@ from refunds.models import Refund, RefundKind, RefundMethod, RefundStatus
 from refunds.services import refund_create, refund_enqueue, refund_retry_failed
 
 ZERO = Decimal("0.00")
+# No 0/O or 1/I: the code is read out over the phone and typed at a carrier's counter.
+EASY_RETURN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 def cancellation_reason_deactivate(*, reason: CancellationReason) -> CancellationReason:
@@ -397,6 +404,16 @@ def order_cancel(
                             holder_name=holder,
                         )
                     )
+        if request is not None:
+            request.status = CancellationRequestStatus.APPROVED
+            request.cancellation_plan = plan
+            request.save(update_fields=["status", "cancellation_plan", "modified_date"])
+            order_event_write(
+                order=order,
+                type=OrderEventType.REQUEST_APPROVED,
+                actor=actor,
+                payload={"cancellation_request": request.pk, "plan": plan.pk},
+            )
         for line in lines:
             item = line.item
             item.cancelled_quantity += line.quantity
@@ -518,3 +535,281 @@ def plan_retry(*, plan_id: int, actor=None) -> CancellationPlan:
             payload={"plan": plan.pk, "refunds": refund_ids},
         )
     return plan
+
+
+# Cancellation requests -------------------------------------------------------------------------------------------
+
+
+def _needs_bank_transfer(*, order: Order, cancellation_type: str, as_loyalty_money: bool) -> bool:
+    method = refund_method_for(
+        payment_option=order.payment_option, plan_type=cancellation_type, as_loyalty_money=as_loyalty_money
+    )
+    return method == RefundMethod.FUNDS_TRANSFER
+
+
+def _request_checks(*, channel, item: OrderItem, data: dict, current: CancellationRequest | None) -> dict:
+    """Check a request's fields against the locked item; return them normalised. Shared by create and update."""
+    order = item.order
+    if order.channel_id != channel.pk:
+        raise ApplicationError(
+            "This order item belongs to another channel's order.", code="item_not_in_channel", field="order_item"
+        )
+    cancellation_type = data["cancellation_type"]
+    if OrderStatus.is_final(item.status) or item.open_quantity == 0:
+        raise ApplicationError("The item is already cancelled or refunded.", code="item_final", field="order_item")
+    expected = CancellationPlanType.REFUND if OrderStatus.is_shipped(item.status) else CancellationPlanType.CANCEL
+    if cancellation_type != expected:
+        raise ApplicationError(
+            f'An item in status "{item.status}" can only be asked to {expected}'
+            f" ({'shipped' if expected == 'refund' else 'not shipped yet'}).",
+            code="type_does_not_fit_item",
+            field="cancellation_type",
+        )
+    reason = data["reason"]
+    if not reason.is_active:
+        raise ApplicationError("The reason is not active.", code="reason_invalid", field="reason")
+    if reason.cancellation_type != cancellation_type:
+        raise ApplicationError(
+            f"Reason {reason.pk} is a {reason.cancellation_type} reason, not a {cancellation_type} reason.",
+            code="reason_type_mismatch",
+            field="reason",
+        )
+    waiting = CancellationRequest.objects.filter(order_item=item, status=CancellationRequestStatus.WAITING)
+    if current is not None:
+        waiting = waiting.exclude(pk=current.pk)
+    if waiting.exists():
+        raise ApplicationError(
+            "The item already has a cancellation request waiting for a decision.",
+            code="item_has_waiting_request",
+            field="order_item",
+        )
+    if item.cancel_status == CancelStatus.APPROVED:
+        raise ApplicationError(
+            "The item has a cancellation in progress.", code="item_already_approved", field="order_item"
+        )
+    quantity = data.get("quantity") or item.open_quantity
+    if not 1 <= quantity <= item.open_quantity:
+        raise ApplicationError(
+            f"The item has {item.open_quantity} unit(s) left to cancel; {quantity} asked.",
+            code="quantity_not_available",
+            field="quantity",
+        )
+    iban = data.get("iban") or None
+    if iban:
+        iban = iban_normalize(iban)
+    holder_name = (data.get("holder_name") or "").strip() or None
+    as_loyalty = data.get("fully_refund_as_loyalty_money", False)
+    if _needs_bank_transfer(order=order, cancellation_type=cancellation_type, as_loyalty_money=as_loyalty):
+        if not iban:
+            raise ApplicationError(
+                "This refund goes by bank transfer: an IBAN is required.", code="iban_required", field="iban"
+            )
+        if not holder_name:
+            raise ApplicationError(
+                "This refund goes by bank transfer: the account holder's name is required.",
+                code="holder_name_required",
+                field="holder_name",
+            )
+    return {**data, "quantity": quantity, "iban": iban, "holder_name": holder_name}
+
+
+def _lock_item(item_id: int) -> tuple[Order, list[OrderItem], OrderItem]:
+    order_id = OrderItem.objects.values_list("order_id", flat=True).get(pk=item_id)
+    order = Order.objects.select_for_update().get(pk=order_id)
+    items = list(OrderItem.objects.select_for_update().filter(order=order).order_by("id"))
+    item = next(i for i in items if i.pk == item_id)
+    item.order = order
+    return order, items, item
+
+
+def _set_cancel_status(*, item: OrderItem, cancel_status: str | None) -> None:
+    item.cancel_status = cancel_status
+    item.save(update_fields=["cancel_status", "modified_date"])
+
+
+def _easy_return_issue(*, channel) -> EasyReturn | None:
+    """A return shipment code for a refund request, when the channel offers easy returns."""
+    conf = (channel.conf or {}).get("easy_return")
+    if not conf:
+        return None
+    start = timezone.now()
+    for _ in range(5):
+        code = "ER" + "".join(secrets.choice(EASY_RETURN_ALPHABET) for _ in range(10))
+        if not EasyReturn.objects.filter(code=code).exists():
+            break
+    return EasyReturn.objects.create(
+        shipping_company=conf["shipping_company"],
+        code=code,
+        start_date=start,
+        end_date=start + timedelta(days=int(conf.get("valid_days", 14))),
+        max_count=int(conf.get("max_count", 1)),
+    )
+
+
+REQUEST_FIELDS = (
+    "reason",
+    "description",
+    "cancellation_type",
+    "iban",
+    "holder_name",
+    "quantity",
+    "fully_refund_as_loyalty_money",
+    "attributes",
+    "attributes_kwargs",
+    "localized_attributes",
+    "localized_attributes_kwargs",
+)
+
+
+def cancellation_request_create(*, channel, data: dict, actor=None) -> CancellationRequest:
+    """A channel asks to cancel (unshipped) or return (shipped) an order item. `data` as the input serializer
+    validated it: `order_item` and `reason` are model instances."""
+    with transaction.atomic():
+        order, items, item = _lock_item(data["order_item"].pk)
+        fields = _request_checks(channel=channel, item=item, data=data, current=None)
+        request = CancellationRequest(order_item=item, status=CancellationRequestStatus.WAITING)
+        for name in REQUEST_FIELDS:
+            if name in fields:
+                setattr(request, name, fields[name])
+        if request.cancellation_type == CancellationPlanType.REFUND:
+            request.easy_return = _easy_return_issue(channel=channel)
+        request.save()
+        _set_cancel_status(item=item, cancel_status=CancelStatus.WAITING)
+        order_event_write(
+            order=order,
+            type=OrderEventType.REQUEST_CREATED,
+            actor=actor,
+            payload={
+                "cancellation_request": request.pk,
+                "order_item": item.pk,
+                "cancellation_type": request.cancellation_type,
+                "quantity": request.quantity,
+                "reason": request.reason_id,
+            },
+        )
+        order_aggregates_refresh(order=order, items=items, actor=actor)
+    return request
+
+
+def _lock_request(request_id: int) -> tuple[CancellationRequest, Order, list[OrderItem]]:
+    item_id = CancellationRequest.objects.values_list("order_item_id", flat=True).get(pk=request_id)
+    order, items, _ = _lock_item(item_id)
+    request = CancellationRequest.objects.select_for_update().select_related("reason").get(pk=request_id)
+    return request, order, items
+
+
+def _require_waiting(request: CancellationRequest, action: str) -> None:
+    if request.status != CancellationRequestStatus.WAITING:
+        raise ApplicationError(
+            f"Only a waiting request can be {action}; this one is {request.status}.", code="request_not_waiting"
+        )
+
+
+def cancellation_request_update(*, channel, request_id: int, data: dict, actor=None) -> CancellationRequest:
+    """PUT/PATCH while the request waits: the same checks as create; its status changes only through the actions."""
+    current_item_id = CancellationRequest.objects.values_list("order_item_id", flat=True).get(pk=request_id)
+    new_item_id = data["order_item"].pk if "order_item" in data else current_item_id
+    order_ids = sorted(
+        set(OrderItem.objects.filter(pk__in={current_item_id, new_item_id}).values_list("order_id", flat=True))
+    )
+    with transaction.atomic():
+        # Lock every order involved, by ascending id like every other writer, then the request.
+        locked = {}
+        for order_id in order_ids:
+            order = Order.objects.select_for_update().get(pk=order_id)
+            locked[order_id] = (order, list(OrderItem.objects.select_for_update().filter(order=order).order_by("id")))
+        request = CancellationRequest.objects.select_for_update().select_related("reason").get(pk=request_id)
+        _require_waiting(request, "changed")
+        if request.order_item_id != current_item_id:
+            raise ApplicationError("The request changed meanwhile; retry.", code="conflict")
+        if "status" in data and data["status"] != request.status:
+            raise ApplicationError(
+                "status cannot be changed here: use the reject or approve actions.",
+                code="status_change_not_allowed",
+                field="status",
+            )
+        items_by_id = {item.pk: (order, item) for order, items in locked.values() for item in items}
+        _, old_item = items_by_id[current_item_id]
+        new_order, new_item = items_by_id[new_item_id]
+        new_item.order = new_order
+        merged = {name: getattr(request, name) for name in REQUEST_FIELDS}
+        merged.update({k: v for k, v in data.items() if k in REQUEST_FIELDS})
+        if "quantity" not in data and new_item_id != current_item_id:
+            merged["quantity"] = None  # all of the new item, unless a quantity is given
+        fields = _request_checks(channel=channel, item=new_item, data=merged, current=request)
+        changed = sorted(name for name in REQUEST_FIELDS if fields.get(name) != getattr(request, name))
+        for name in REQUEST_FIELDS:
+            setattr(request, name, fields.get(name))
+        if new_item_id != current_item_id:
+            _set_cancel_status(item=old_item, cancel_status=None)
+            request.order_item = new_item
+            _set_cancel_status(item=new_item, cancel_status=CancelStatus.WAITING)
+            changed.append("order_item")
+        request.save()
+        order_event_write(
+            order=new_order,
+            type=OrderEventType.REQUEST_UPDATED,
+            actor=actor,
+            payload={"cancellation_request": request.pk, "changed": changed},
+        )
+        for order, items in locked.values():
+            order_aggregates_refresh(order=order, items=items, actor=actor)
+    return request
+
+
+def cancellation_request_delete(*, request_id: int, actor=None) -> None:
+    """The channel withdraws a waiting request: the item is free again."""
+    with transaction.atomic():
+        request, order, items = _lock_request(request_id)
+        _require_waiting(request, "deleted")
+        item = next(i for i in items if i.pk == request.order_item_id)
+        _set_cancel_status(item=item, cancel_status=None)
+        if request.easy_return_id:
+            EasyReturn.objects.filter(pk=request.easy_return_id).update(
+                status=EasyReturnStatus.EXPIRED, modified_date=timezone.now()
+            )
+        order_event_write(
+            order=order,
+            type=OrderEventType.REQUEST_DELETED,
+            actor=actor,
+            payload={"cancellation_request": request.pk, "order_item": item.pk},
+        )
+        request.delete()
+        order_aggregates_refresh(order=order, items=items, actor=actor)
+
+
+def cancellation_request_reject(*, request_id: int, actor=None) -> CancellationRequest:
+    with transaction.atomic():
+        request, order, items = _lock_request(request_id)
+        _require_waiting(request, "rejected")
+        request.status = CancellationRequestStatus.REJECTED
+        request.save(update_fields=["status", "modified_date"])
+        item = next(i for i in items if i.pk == request.order_item_id)
+        _set_cancel_status(item=item, cancel_status=CancelStatus.REJECTED)
+        order_event_write(
+            order=order, type=OrderEventType.REQUEST_REJECTED, actor=actor, payload={"cancellation_request": request.pk}
+        )
+        order_aggregates_refresh(order=order, items=items, actor=actor)
+    return request
+
+
+def cancellation_request_approve(*, request_id: int, actor=None, forced_refund_amount=None) -> CancellationRequest:
+    """Run the order cancellation for the request's item and quantity; the request follows its plan."""
+    with transaction.atomic():
+        request, _, _ = _lock_request(request_id)
+        _require_waiting(request, "approved")
+        item_id = request.order_item_id
+        order_cancel(
+            order_id=request.order_item.order_id,
+            actor=actor,
+            item_ids=[item_id],
+            quantities={item_id: request.quantity},
+            reasons={item_id: request.reason_id},
+            forced_refund_amount=forced_refund_amount,
+            ibans={item_id: request.iban} if request.iban else {},
+            holder_names={item_id: request.holder_name} if request.holder_name else {},
+            refund_as_loyalty_money=request.fully_refund_as_loyalty_money,
+            request=request,
+        )
+        request.refresh_from_db()
+    return request

@@ -2,7 +2,6 @@
 defaulting to settings.DEFAULT_CANCELLATION_STRATEGY."""
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 
 
 class CancellationStrategy:
@@ -46,11 +45,3 @@ STRATEGIES: dict[str, CancellationStrategy] = {
 def strategy_for_channel(channel) -> CancellationStrategy:
     name = (channel.conf or {}).get("cancellation_strategy") or settings.DEFAULT_CANCELLATION_STRATEGY
     return STRATEGIES[name]
-
-
-def validate_channel_conf(conf: dict) -> None:
-    name = conf.get("cancellation_strategy")
-    if name is not None and name not in STRATEGIES:
-        raise ValidationError(
-            f"Unknown cancellation_strategy {name!r}; choose one of: {', '.join(sorted(STRATEGIES))}."
-        )

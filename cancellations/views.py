@@ -1,23 +1,35 @@
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
-from rest_framework import viewsets
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cancellations import services
-from cancellations.filters import CancellationReasonFilter
+from cancellations import selectors, services
+from cancellations.filters import CancellationPlanFilter, CancellationReasonFilter, CancellationRequestFilter
 from cancellations.models import CancellationReason
 from cancellations.serializers import (
+    CancellationPlanSerializer,
     CancellationReasonSerializer,
+    CancellationRequestApproveInputSerializer,
+    CancellationRequestDetailedSerializer,
+    CancellationRequestInputSerializer,
+    CancellationRequestSerializer,
     OrderCancelInputSerializer,
     OrderCancelSummarySerializer,
 )
 from omnitron.api.idempotency import idempotent
 from omnitron.api.mixins import ChannelScopedMixin
-from omnitron.api.permissions import IsStaff
+from omnitron.api.permissions import HasChannelAccess, IsStaff
 from omnitron.errors import ApplicationError
-from orders.models import Order
+from orders.models import Order, OrderItem
 from orders.selectors import order_get
 from orders.serializers import OrderDetailSerializer
 
@@ -106,3 +118,136 @@ class ChannelOrderCancelView(ChannelScopedMixin, OrderCancelView):
 
     def get_orders(self):
         return Order.objects.filter(channel_id=self.channel_id)
+
+
+REQUEST_ERRORS = {
+    400: OpenApiResponse(description="Invalid input or a refused rule; the body carries a `code`."),
+    403: OpenApiResponse(description="Not linked to this channel (or a staff-only action)."),
+    404: OpenApiResponse(description="No such request in this channel."),
+}
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: CancellationRequestSerializer(many=True)}),
+    create=extend_schema(
+        request=CancellationRequestInputSerializer, responses={201: CancellationRequestSerializer, **REQUEST_ERRORS}
+    ),
+    retrieve=extend_schema(responses={200: CancellationRequestSerializer, 404: REQUEST_ERRORS[404]}),
+    update=extend_schema(
+        request=CancellationRequestInputSerializer, responses={200: CancellationRequestSerializer, **REQUEST_ERRORS}
+    ),
+    partial_update=extend_schema(
+        request=CancellationRequestInputSerializer, responses={200: CancellationRequestSerializer, **REQUEST_ERRORS}
+    ),
+    destroy=extend_schema(responses={204: None, **REQUEST_ERRORS}),
+)
+@extend_schema(tags=["cancellation requests"])
+class CancellationRequestViewSet(ChannelScopedMixin, viewsets.ModelViewSet):
+    """A sales channel's cancellation and return requests; the back office rejects or approves them."""
+
+    serializer_class = CancellationRequestSerializer
+    filterset_class = CancellationRequestFilter
+
+    def get_queryset(self):
+        return selectors.cancellation_request_list(channel_id=self.channel_id)
+
+    def get_permissions(self):
+        if self.action == "approve":
+            return [IsAuthenticated(), HasChannelAccess(), IsStaff()]
+        return super().get_permissions()
+
+    def _input(self, *, partial: bool) -> dict:
+        data = CancellationRequestInputSerializer(data=self.request.data, partial=partial)
+        data.fields["order_item"].queryset = OrderItem.objects.filter(order__channel_id=self.channel_id)
+        data.is_valid(raise_exception=True)
+        return dict(data.validated_data)
+
+    def _respond(self, request_id: int, *, status_code: int = 200, serializer=CancellationRequestSerializer):
+        return Response(serializer(self.get_queryset().get(pk=request_id)).data, status=status_code)
+
+    def create(self, request, *args, **kwargs):
+        created = services.cancellation_request_create(
+            channel=self.channel, data=self._input(partial=False), actor=request.user
+        )
+        return self._respond(created.pk, status_code=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        instance = self.get_object()
+        services.cancellation_request_update(
+            channel=self.channel,
+            request_id=instance.pk,
+            data=self._input(partial=kwargs.get("partial", False)),
+            actor=request.user,
+        )
+        return self._respond(instance.pk)
+
+    def destroy(self, request, *args, **kwargs):
+        services.cancellation_request_delete(request_id=self.get_object().pk, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses={200: CancellationRequestSerializer, **REQUEST_ERRORS})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, *args, **kwargs):
+        rejected = services.cancellation_request_reject(request_id=self.get_object().pk, actor=request.user)
+        return self._respond(rejected.pk)
+
+    @extend_schema(
+        request=CancellationRequestApproveInputSerializer,
+        responses={200: CancellationRequestSerializer, **REQUEST_ERRORS},
+        description="Staff only: runs the order cancellation for the request's item and quantity.",
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, *args, **kwargs):
+        instance = self.get_object()
+        data = CancellationRequestApproveInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.cancellation_request_approve(
+            request_id=instance.pk, actor=request.user, forced_refund_amount=data.validated_data["forced_refund_amount"]
+        )
+        return self._respond(instance.pk)
+
+    @extend_schema(responses={200: CancellationRequestDetailedSerializer})
+    @action(detail=True, methods=["get"], url_path="detailed", url_name="detailed")
+    def detailed(self, request, *args, **kwargs):
+        return Response(CancellationRequestDetailedSerializer(self.get_object()).data)
+
+    @extend_schema(responses={200: CancellationRequestDetailedSerializer(many=True)})
+    @action(detail=False, methods=["get"], url_path="detailed", url_name="detailed-list")
+    def detailed_list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(CancellationRequestDetailedSerializer(page, many=True).data)
+
+
+@extend_schema(tags=["cancellation plans"])
+class CancellationPlanViewSet(viewsets.ReadOnlyModelViewSet):
+    """Every cancellation plan, for the back office; failed ones can be retried."""
+
+    serializer_class = CancellationPlanSerializer
+    permission_classes = [IsAuthenticated, IsStaff]
+    filterset_class = CancellationPlanFilter
+
+    def get_queryset(self):
+        return selectors.cancellation_plan_list()
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: CancellationPlanSerializer,
+            400: OpenApiResponse(description="The plan is not failed (`code` plan_not_failed)."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def retry(self, request, *args, **kwargs):
+        plan = services.plan_retry(plan_id=self.get_object().pk, actor=request.user)
+        return Response(CancellationPlanSerializer(self.get_queryset().get(pk=plan.pk)).data)
+
+
+@extend_schema(tags=["cancellation plans"])
+class ChannelCancellationPlanViewSet(ChannelScopedMixin, viewsets.ReadOnlyModelViewSet):
+    """A sales channel's own cancellation plans."""
+
+    serializer_class = CancellationPlanSerializer
+    filterset_class = CancellationPlanFilter
+
+    def get_queryset(self):
+        return selectors.cancellation_plan_list(channel_id=self.channel_id)

@@ -127,6 +127,10 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "orders.models.OrderStatus",
         "CancelStatusEnum": "orders.models.CancelStatus",
         "CancellationTypeEnum": "cancellations.models.CancellationType",
+        "CancellationRequestStatusEnum": "cancellations.models.CancellationRequestStatus",
+        "CancellationPlanStatusEnum": "cancellations.models.CancellationPlanStatus",
+        "EasyReturnStatusEnum": "cancellations.models.EasyReturnStatus",
+        "RefundStatusEnum": "refunds.models.RefundStatus",
     },
 }
 

@@ -4,7 +4,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from cancellations.views import (
+    CancellationPlanViewSet,
     CancellationReasonViewSet,
+    CancellationRequestViewSet,
+    ChannelCancellationPlanViewSet,
     ChannelCancellationReasonViewSet,
     ChannelOrderCancelView,
     OrderCancelView,
@@ -20,12 +23,15 @@ back_office.register("users", UserViewSet, basename="user")
 back_office.register("orders", OrderViewSet, basename="order")
 back_office.register("order_items", OrderItemViewSet, basename="order-item")
 back_office.register("cancellation_reasons", CancellationReasonViewSet, basename="cancellation-reason")
+back_office.register("cancellation_plans", CancellationPlanViewSet, basename="cancellation-plan")
 
 sales_channel = DefaultRouter()
 sales_channel.include_root_view = False
 sales_channel.register("orders", ChannelOrderViewSet, basename="channel-order")
 sales_channel.register("order_items", ChannelOrderItemViewSet, basename="channel-order-item")
 sales_channel.register("cancellation_reasons", ChannelCancellationReasonViewSet, basename="channel-cancellation-reason")
+sales_channel.register("cancellation_requests", CancellationRequestViewSet, basename="channel-cancellation-request")
+sales_channel.register("cancellation_plans", ChannelCancellationPlanViewSet, basename="channel-cancellation-plan")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -25,4 +25,8 @@ def exception_handler(exc, context):
             },
             status=status.HTTP_409_CONFLICT,
         )
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if isinstance(exc, exceptions.ValidationError) and isinstance(response.data, dict):
+        # Every refusal carries a machine-readable code; input that fails validation is simply "invalid".
+        response.data.setdefault("code", "invalid")
+    return response

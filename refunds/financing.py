@@ -1,0 +1,211 @@
+"""The consumer-financing rail: orders paid with deferred payment / pay in three are refunded by telling the provider
+which items were cancelled (not shipped) or returned (shipped); the provider then lowers what the customer owes.
+
+Wiring: `RAILS[RefundMethod.FINANCING] = FinancingRail`. Settings (read with defaults, so nothing breaks before they
+exist): FINANCING_BASE_URL, FINANCING_API_KEY, FINANCING_TIMEOUT (seconds).
+"""
+
+from urllib.parse import quote
+
+import httpx
+from django.conf import settings
+from django.db.models import Sum
+
+from cancellations.models import CancellationPlan, CancellationPlanItem, CancellationPlanType
+from orders.models import OrderItem, Product
+from refunds.models import Refund, RefundKind
+from refunds.rails import Rail, RailOutcome, refund_idempotency_key
+
+# A 408 or a 429 says "not now" rather than "no": worth another attempt like a 5xx. Every other 4xx is final.
+RETRYABLE_CLIENT_STATUSES = frozenset({408, 429})
+
+
+class FinancingError(Exception):
+    """The provider refused, or could not be reached. `code` is the provider's own code when it sent one."""
+
+    def __init__(self, status: int | None, code: str, message: str, retryable: bool = False):
+        super().__init__(f"{code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+
+
+class FinancingClient:
+    """The provider's order endpoints. Every call is a PUT carrying an `Idempotency-Key`, so it is safe to repeat."""
+
+    def __init__(
+        self, base_url: str, api_key: str, timeout: float = 10.0, transport: httpx.BaseTransport | None = None
+    ):
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"},
+            timeout=httpx.Timeout(connect=min(timeout, 5.0), read=timeout, write=timeout, pool=timeout),
+            transport=transport,
+        )
+
+    def __enter__(self) -> "FinancingClient":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def cancel(self, application_id: str, items: list[dict] | None, *, idempotency_key: str) -> dict:
+        """Mark order items as cancelled (never to be delivered).
+
+        `items=None` cancels every item not yet marked (the whole order): the body is then `{}`. The provider asks
+        for "an empty request"; `{}` is the empty request in JSON, and unlike a body of zero bytes it is still valid
+        JSON under our `Content-Type: application/json`, which a strict JSON endpoint would otherwise refuse as
+        malformed (400 INVALID_REQUEST). Otherwise the body is `{"items": [{"code": sku, "ean": ean}, ...]}`.
+        """
+        return self._put(application_id, "cancel", items, idempotency_key)
+
+    def mark_returned(self, application_id: str, items: list[dict] | None, *, idempotency_key: str) -> dict:
+        """Mark order items as returned (they were sent or delivered, and came back).
+
+        Assumption: the reference names this operation (`PUT .../order/return`) without showing it; we assume it takes
+        the same body as `cancel` (`{}` for every item not yet marked, else `{"items": [...]}`) and answers the same
+        errors.
+        """
+        return self._put(application_id, "return", items, idempotency_key)
+
+    def _put(self, application_id: str, action: str, items: list[dict] | None, idempotency_key: str) -> dict:
+        if items is not None and not items:
+            # `{"items": []}` would read as "nothing" to us and might read as "everything" to the provider.
+            raise ValueError("Name at least one item, or pass items=None for the whole order.")
+        path = f"/financing/v1/applications/{quote(application_id, safe='')}/order/{action}"
+        body = {} if items is None else {"items": items}
+        try:
+            response = self._http.put(path, json=body, headers={"Idempotency-Key": idempotency_key})
+        except httpx.TimeoutException as exc:
+            # The provider may have acted on it; the idempotency key makes the next attempt harmless.
+            raise FinancingError(None, "TIMEOUT", f"No answer in time: {exc!r}", retryable=True) from exc
+        except httpx.TransportError as exc:
+            raise FinancingError(
+                None, "CONNECTION_ERROR", f"Could not reach the provider: {exc!r}", retryable=True
+            ) from exc
+        if response.is_success:
+            return _json_object(response)
+        code, message = _provider_error(response)
+        retryable = response.is_server_error or response.status_code in RETRYABLE_CLIENT_STATUSES
+        raise FinancingError(response.status_code, code, message, retryable=retryable)
+
+
+def _json_object(response: httpx.Response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _provider_error(response: httpx.Response) -> tuple[str, str]:
+    """The provider's code and message, from `{"code", "message"}` or `{"errors": [{"code", "message"}]}`; for any
+    other body, `HTTP_<status>` and the start of the body text."""
+    body = _json_object(response)
+    errors = body.get("errors")
+    if not body.get("code") and isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        body = errors[0]
+    code = str(body.get("code") or f"HTTP_{response.status_code}")
+    message = str(body.get("message") or response.text[:200].strip() or response.reason_phrase)
+    return code, message
+
+
+def financing_client_from_settings() -> FinancingClient:
+    base_url = getattr(settings, "FINANCING_BASE_URL", "")
+    if not base_url.startswith(("http://", "https://")):
+        raise FinancingError(
+            None, "NOT_CONFIGURED", "FINANCING_BASE_URL is not set to an http(s) URL.", retryable=False
+        )
+    return FinancingClient(
+        base_url=base_url,
+        api_key=getattr(settings, "FINANCING_API_KEY", ""),
+        timeout=float(getattr(settings, "FINANCING_TIMEOUT", 10.0)),
+    )
+
+
+def financing_item(product: Product) -> dict:
+    """How the provider identifies an order item: by what we sent when the application was created. Every property
+    sent must match exactly, so the EAN is left out when we do not know it.
+
+    The provider takes no quantity: naming an item marks the whole line, whatever number of its units the plan
+    cancels. That is the provider's model, not ours to fix here.
+    """
+    item = {"code": product.sku}
+    if product.ean:
+        item["ean"] = product.ean
+    return item
+
+
+def plan_takes_rest_of_order(plan: CancellationPlan) -> bool:
+    """Does the plan take every unit of the order that no earlier plan took? Then the provider gets the empty
+    request, which marks every item not yet marked ("use an empty request if marking the last items").
+
+    An item is open before the plan for its quantity less the units of the order's earlier plans; items with nothing
+    open are not part of the rest. Counted from the plans rather than from `OrderItem.cancelled_quantity`, because
+    that counter also holds the units of later plans, which would misjudge a retry of this plan made after them.
+    """
+    in_plan = dict(plan.items.values_list("order_item_id", "quantity"))
+    if not in_plan:
+        return False
+    taken_before = dict(
+        CancellationPlanItem.objects.filter(plan__order_id=plan.order_id, plan_id__lt=plan.pk)
+        .values("order_item_id")
+        .annotate(units=Sum("quantity"))
+        .values_list("order_item_id", "units")
+    )
+    for item_id, quantity in OrderItem.objects.filter(order_id=plan.order_id).values_list("pk", "quantity"):
+        open_before = quantity - taken_before.get(item_id, 0)
+        if open_before > 0 and in_plan.get(item_id, 0) != open_before:
+            return False
+    return True
+
+
+class FinancingRail(Rail):
+    """Cancels (plan type `cancel`) or marks returned (plan type `refund`) the plan's items at the provider.
+
+    The shipping fee (`kind=cargo`) has no item of its own at the provider. When the same plan takes the rest of the
+    order and has an items refund, that refund sends the empty request, which releases the whole order, shipping
+    included: the cargo refund then succeeds without a call (a second whole-order call would hit an application
+    already cancelled). Any other cargo refund (the shipping fee alone, or beside a partial plan) cannot be expressed
+    to the provider, so it fails for good with NOT_SUPPORTED and an operator settles it by other means; reporting
+    success there would claim money moved when nothing did. An items refund of a plan that names no item (a forced
+    amount on a cargo-only plan) fails the same way.
+    """
+
+    def refund(self, refund: Refund) -> RailOutcome:
+        plan = refund.plan
+        application_id = plan.order.financing_application_id
+        if not application_id:
+            return RailOutcome(succeeded=False, error="NO_APPLICATION: the order has no financing application id.")
+        takes_rest = plan_takes_rest_of_order(plan)
+        if refund.kind == RefundKind.CARGO:
+            if takes_rest and plan.refunds.filter(kind=RefundKind.ITEMS).exists():
+                return RailOutcome(succeeded=True, reference=application_id)
+            return RailOutcome(
+                succeeded=False,
+                error="NOT_SUPPORTED: the financing provider cannot refund the shipping fee without the whole order.",
+            )
+        plan_items = list(plan.items.select_related("order_item__product"))
+        if not plan_items:
+            return RailOutcome(succeeded=False, error="NOT_SUPPORTED: the plan names no item to cancel or return.")
+        items = None if takes_rest else [financing_item(plan_item.order_item.product) for plan_item in plan_items]
+        try:
+            with financing_client_from_settings() as client:
+                send = client.mark_returned if plan.plan_type == CancellationPlanType.REFUND else client.cancel
+                response = send(application_id, items, idempotency_key=refund_idempotency_key(refund))
+        except FinancingError as err:
+            return RailOutcome(succeeded=False, error=f"{err.code}: {err.message}", retryable=err.retryable)
+        return RailOutcome(succeeded=True, reference=_reference(response, application_id))
+
+
+def _reference(response: dict, application_id: str) -> str:
+    """The application the provider reports back (its id, and its state when given), else the one we sent."""
+    application = response.get("application")
+    source = application if isinstance(application, dict) else response
+    reference = str(source.get("id") or source.get("applicationId") or application_id)
+    state = source.get("state")
+    return f"{reference}:{state}" if state else reference
