@@ -1,6 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
 
+from cancellations import services
 from cancellations.models import (
     CancellationPlan,
     CancellationPlanItem,
@@ -8,6 +9,8 @@ from cancellations.models import (
     CancellationRequest,
     EasyReturn,
 )
+from cancellations.serializers import mask_iban
+from omnitron.errors import ApplicationError
 from orders.admin import (
     RECORD_FIELDS,
     IndexedSearchMixin,
@@ -83,6 +86,22 @@ class CancellationPlanAdmin(IndexedSearchMixin, ServiceOwnedAdmin):
     )
     inlines = [CancellationPlanItemInline]
 
+    actions = ("retry_selected",)
+
+    @admin.action(description="Retry the failed refunds of the selected plans")
+    def retry_selected(self, request, queryset):
+        retried, refused = 0, []
+        for plan in queryset.order_by("id"):
+            try:
+                services.plan_retry(plan_id=plan.pk, actor=request.user)
+                retried += 1
+            except ApplicationError as exc:
+                refused.append(f"#{plan.pk}: {exc.message}")
+        if retried:
+            self.message_user(request, f"{retried} plan(s) queued again.", messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, f"Not retried: {line}", messages.ERROR)
+
 
 class CancellationPlanInline(ReadOnlyInline):
     model = CancellationPlan
@@ -122,19 +141,31 @@ class CancellationRequestAdmin(IndexedSearchMixin, ServiceOwnedAdmin):
         "created_date",
     )
     list_select_related = ("order_item__order", "reason", "easy_return", "cancellation_plan")
-    list_filter = ("status", "cancellation_type", "reason")
+    list_filter = (
+        "status",
+        "cancellation_type",
+        ("order_item__order__channel", admin.RelatedOnlyFieldListFilter),
+        "reason",
+    )
     search_fields = ("=order_item__order__number", "=order_item__product__sku", "=easy_return__code")
     date_hierarchy = "created_date"
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
-    raw_id_fields = ("easy_return",)
-    # Staff may fix the account to refund to or attach a return code; what is cancelled is the channel's request.
+    actions = ("approve_selected", "reject_selected")
+    # Everything about a request changes through its services (the checks, the item's status, the audit trail):
+    # the approve and reject actions here, the API for the channel's own edits.
+    exclude = ("iban",)
     readonly_fields = (
         "order_item",
+        "reason",
+        "description",
         "cancellation_type",
         "quantity",
         "status",
+        "masked_iban",
+        "holder_name",
         "fully_refund_as_loyalty_money",
+        "easy_return",
         "cancellation_plan",
         *RECORD_FIELDS,
     )
@@ -142,3 +173,28 @@ class CancellationRequestAdmin(IndexedSearchMixin, ServiceOwnedAdmin):
     @admin.display(description="Order", ordering="order_item__order__number")
     def order(self, cancellation_request):
         return cancellation_request.order_item.order
+
+    @admin.display(description="IBAN")
+    def masked_iban(self, cancellation_request):
+        return mask_iban(cancellation_request.iban) or "-"
+
+    def _decide(self, request, queryset, decide, verb):
+        done, refused = 0, []
+        for cancellation_request in queryset.order_by("id"):
+            try:
+                decide(request_id=cancellation_request.pk, actor=request.user)
+                done += 1
+            except ApplicationError as exc:
+                refused.append(f"#{cancellation_request.pk}: {exc.message}")
+        if done:
+            self.message_user(request, f"{done} request(s) {verb}.", messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, f"Not {verb}: {line}", messages.ERROR)
+
+    @admin.action(description="Approve the selected requests (cancel or return and refund)")
+    def approve_selected(self, request, queryset):
+        self._decide(request, queryset, services.cancellation_request_approve, "approved")
+
+    @admin.action(description="Reject the selected requests")
+    def reject_selected(self, request, queryset):
+        self._decide(request, queryset, services.cancellation_request_reject, "rejected")

@@ -9,7 +9,7 @@ from cancellations.models import (
     CancellationRequestStatus,
     CancellationType,
 )
-from omnitron.api.filters import EmailFilter, IdFilter, IdInFilter
+from omnitron.api.filters import DateOfDateTimeFilter, EmailFilter, IdFilter, IdInFilter
 
 
 class CancellationReasonFilter(django_filters.FilterSet):
@@ -33,10 +33,10 @@ class CancellationRequestFilter(django_filters.FilterSet):
     date_placed__gte = django_filters.IsoDateTimeFilter(field_name=f"{ORDER}date_placed", lookup_expr="gte")
     date_placed__lt = django_filters.IsoDateTimeFilter(field_name=f"{ORDER}date_placed", lookup_expr="lt")
     date_placed__lte = django_filters.IsoDateTimeFilter(field_name=f"{ORDER}date_placed", lookup_expr="lte")
-    date_placed__date__gt = django_filters.DateFilter(field_name=f"{ORDER}date_placed", lookup_expr="date__gt")
-    date_placed__date__gte = django_filters.DateFilter(field_name=f"{ORDER}date_placed", lookup_expr="date__gte")
-    date_placed__date__lt = django_filters.DateFilter(field_name=f"{ORDER}date_placed", lookup_expr="date__lt")
-    date_placed__date__lte = django_filters.DateFilter(field_name=f"{ORDER}date_placed", lookup_expr="date__lte")
+    date_placed__date__gt = DateOfDateTimeFilter(field_name=f"{ORDER}date_placed", bound="gt")
+    date_placed__date__gte = DateOfDateTimeFilter(field_name=f"{ORDER}date_placed", bound="gte")
+    date_placed__date__lt = DateOfDateTimeFilter(field_name=f"{ORDER}date_placed", bound="lt")
+    date_placed__date__lte = DateOfDateTimeFilter(field_name=f"{ORDER}date_placed", bound="lte")
     sku = django_filters.CharFilter(field_name="order_item__product__sku", lookup_expr="iexact")
     channel = IdFilter(field_name=f"{ORDER}channel_id")
     customer_first_name = django_filters.CharFilter(field_name=f"{ORDER}customer__first_name", lookup_expr="iexact")

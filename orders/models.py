@@ -115,7 +115,8 @@ class Product(BaseModel):
 
 
 class Order(BaseModel):
-    channel = models.ForeignKey("channels.Channel", on_delete=models.PROTECT, related_name="orders")
+    # Indexed by order_channel_date_idx (channel, -date_placed), which also serves channel-only lookups.
+    channel = models.ForeignKey("channels.Channel", on_delete=models.PROTECT, related_name="orders", db_index=False)
     number = models.CharField(max_length=128)
     remote_id = models.CharField(max_length=128, null=True, blank=True)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
