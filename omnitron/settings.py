@@ -181,3 +181,17 @@ REFUND_CARD_GATEWAY = env.str("REFUND_CARD_GATEWAY", default="refunds.gateways.S
 SANDBOX_GATEWAY_MODE = env.str("SANDBOX_GATEWAY_MODE", default="succeed")
 REFUND_LEASE_SECONDS = env.int("REFUND_LEASE_SECONDS", default=60)
 REFUND_MAX_ATTEMPTS = env.int("REFUND_MAX_ATTEMPTS", default=5)
+REFUND_SWEEP_INTERVAL = env.int("REFUND_SWEEP_INTERVAL", default=30)
+# Backoff between attempts: REFUND_RETRY_BASE_DELAY * 2**(attempt-1) seconds, capped, with up to 50% jitter.
+REFUND_RETRY_BASE_DELAY = env.float("REFUND_RETRY_BASE_DELAY", default=10.0)
+REFUND_RETRY_MAX_DELAY = env.float("REFUND_RETRY_MAX_DELAY", default=600.0)
+FINANCING_BASE_URL = env.str("FINANCING_BASE_URL", default="")
+FINANCING_API_KEY = env.str("FINANCING_API_KEY", default="")
+FINANCING_TIMEOUT = env.float("FINANCING_TIMEOUT", default=10.0)
+# Publishing a task must not hold a request for long when the broker is down: the sweeper re-sends it later.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_BROKER_TRANSPORT_OPTIONS.update({"socket_connect_timeout": 2, "socket_timeout": 5})
+CELERY_BEAT_SCHEDULE = {
+    "refunds-sweep": {"task": "refunds.sweep", "schedule": float(REFUND_SWEEP_INTERVAL)},
+    "idempotency-purge": {"task": "omnitron.idempotency_purge", "schedule": 3600.0},
+}

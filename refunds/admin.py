@@ -1,8 +1,15 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponse
+from django.utils import timezone
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
 
 from cancellations.admin import CancellationPlanAdmin
+from omnitron.errors import ApplicationError
 from orders.admin import RECORD_FIELDS, IndexedSearchMixin, ReadOnlyAdmin, ReadOnlyInline, ServiceOwnedAdmin
-from refunds.models import BankTransfer, LoyaltyTransaction, Refund
+from refunds import services
+from refunds.models import BankTransfer, BankTransferStatus, LoyaltyTransaction, Refund
 
 
 @admin.register(Refund)
@@ -17,6 +24,8 @@ class RefundAdmin(IndexedSearchMixin, ReadOnlyAdmin):
         "currency",
         "status",
         "attempts",
+        "last_error_short",
+        "next_attempt_at",
         "settled_at",
         "created_date",
     )
@@ -31,6 +40,10 @@ class RefundAdmin(IndexedSearchMixin, ReadOnlyAdmin):
     def order(self, refund):
         return refund.plan.order
 
+    @admin.display(description="Last error")
+    def last_error_short(self, refund):
+        return (refund.last_error[:80] + "...") if len(refund.last_error) > 80 else refund.last_error or "-"
+
 
 class RefundInline(ReadOnlyInline):
     model = Refund
@@ -41,8 +54,21 @@ class RefundInline(ReadOnlyInline):
 CancellationPlanAdmin.inlines = [*CancellationPlanAdmin.inlines, RefundInline]
 
 
+class BankTransferForm(forms.ModelForm):
+    class Meta:
+        model = BankTransfer
+        fields = ("iban", "holder_name")
+
+    def clean_iban(self):
+        try:
+            return IBAN(self.cleaned_data["iban"]).compact
+        except (SchwiftyException, ValueError):
+            raise forms.ValidationError("Not a valid IBAN (country format or checksum).") from None
+
+
 @admin.register(BankTransfer)
 class BankTransferAdmin(IndexedSearchMixin, ServiceOwnedAdmin):
+    form = BankTransferForm
     list_display = ("reference", "refund", "holder_name", "amount", "currency", "status", "exported_at", "paid_at")
     list_select_related = ("refund",)
     list_filter = ("status",)
@@ -51,8 +77,31 @@ class BankTransferAdmin(IndexedSearchMixin, ServiceOwnedAdmin):
     date_hierarchy = "created_date"
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
+    actions = ("export_for_the_bank", "mark_paid")
     # Staff may correct the account before the transfer is exported; the money and its state follow the refund.
     readonly_fields = ("refund", "amount", "currency", "reference", "status", "exported_at", "paid_at", *RECORD_FIELDS)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status != BankTransferStatus.PENDING:
+            return ("iban", "holder_name", *self.readonly_fields)
+        return self.readonly_fields
+
+    @admin.action(description="Export the selected transfers as a CSV file for the bank")
+    def export_for_the_bank(self, request, queryset):
+        content = services.bank_transfers_export(transfer_ids=list(queryset.values_list("pk", flat=True)))
+        response = HttpResponse(content, content_type="text/csv")
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        response["Content-Disposition"] = f'attachment; filename="bank-transfers-{stamp}.csv"'
+        return response
+
+    @admin.action(description="Mark the selected transfers paid (settles their refunds)")
+    def mark_paid(self, request, queryset):
+        try:
+            paid = services.bank_transfers_mark_paid(transfer_ids=list(queryset.values_list("pk", flat=True)))
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return
+        self.message_user(request, f"{paid} transfer(s) paid; their refunds are settled.", messages.SUCCESS)
 
 
 @admin.register(LoyaltyTransaction)

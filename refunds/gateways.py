@@ -1,4 +1,5 @@
-"""Card gateways for the `original_payment` rail. The one in use is named by settings.REFUND_CARD_GATEWAY."""
+"""Card gateways for the `original_payment` rail. The one in use is named by settings.REFUND_CARD_GATEWAY: a class
+whose instances have `refund(*, amount, currency, payment_reference, idempotency_key) -> GatewayResult`."""
 
 import uuid
 from dataclasses import dataclass
@@ -17,13 +18,20 @@ class GatewayResult:
 
 
 class SandboxGateway:
-    """An in-process gateway for development, demos and tests. It succeeds unless told otherwise: with
-    SANDBOX_GATEWAY_MODE=fail, or for a purchase whose payment_reference starts with "sandbox-fail"."""
+    """An in-process gateway for development, demos and tests. It succeeds unless told otherwise:
 
-    FAIL_PREFIX = "sandbox-fail"
+    - SANDBOX_GATEWAY_MODE=fail, or a purchase whose payment_reference starts with "sandbox-fail": a refusal;
+    - SANDBOX_GATEWAY_MODE=unavailable, or a payment_reference starting with "sandbox-unavailable": a retryable
+      outage (as a timeout or a 503 would be).
+    """
 
     def refund(self, *, amount: Decimal, currency: str, payment_reference: str, idempotency_key: str) -> GatewayResult:
-        if settings.SANDBOX_GATEWAY_MODE == "fail" or (payment_reference or "").startswith(self.FAIL_PREFIX):
+        mode = settings.SANDBOX_GATEWAY_MODE
+        reference = payment_reference or ""
+        if mode == "fail" or reference.startswith("sandbox-fail"):
             return GatewayResult(succeeded=False, error="sandbox_declined: the sandbox was told to refuse")
-        reference = f"sandbox-{uuid.uuid5(uuid.NAMESPACE_URL, idempotency_key).hex[:16]}"
-        return GatewayResult(succeeded=True, reference=reference)
+        if mode == "unavailable" or reference.startswith("sandbox-unavailable"):
+            return GatewayResult(succeeded=False, error="sandbox_unavailable: try again later", retryable=True)
+        return GatewayResult(
+            succeeded=True, reference=f"sandbox-{uuid.uuid5(uuid.NAMESPACE_URL, idempotency_key).hex[:16]}"
+        )

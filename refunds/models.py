@@ -38,7 +38,11 @@ class Refund(BaseModel):
     # Only for bank transfers; never serialized to a client.
     iban = models.CharField(max_length=34, blank=True)
     holder_name = models.CharField(max_length=255, blank=True)
+    # While processing: the worker's lease; a refund processing with no lease waits for an outside settlement
+    # (a bank transfer being paid out).
     leased_until = models.DateTimeField(null=True, blank=True)
+    # While pending after a retryable failure: not before this moment (exponential backoff).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -56,6 +60,7 @@ class Refund(BaseModel):
         ]
         indexes = [
             models.Index(fields=["status", "leased_until"], name="refund_status_lease_idx"),
+            models.Index(fields=["status", "next_attempt_at"], name="refund_status_next_attempt_idx"),
             models.Index(fields=["method"], name="refund_method_idx"),
         ]
 

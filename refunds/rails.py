@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
 
-from refunds.models import LoyaltyTransaction, Refund, RefundMethod
+from refunds.models import BankTransfer, LoyaltyTransaction, Refund, RefundMethod
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,10 @@ class RailOutcome:
     succeeded: bool
     reference: str = ""
     error: str = ""
+    #: A failure worth another attempt (timeout, connection error, 5xx).
     retryable: bool = False
+    #: Neither success nor failure yet: the money moves outside (a bank payout) and is settled later.
+    awaiting_settlement: bool = False
 
 
 def refund_idempotency_key(refund: Refund) -> str:
@@ -64,28 +67,37 @@ class LoyaltyMoneyRail(Rail):
         return RailOutcome(succeeded=True, reference=f"loyalty-{movement.pk}")
 
 
-class SandboxRail(Rail):
-    """Settles through the sandbox gateway; stands in for the bank-transfer and financing rails."""
+class FundsTransferRail(Rail):
+    """A payout to the customer's IBAN. Ops export pending payouts as a file for the bank and mark them paid,
+    which settles the refund (refunds.services.bank_transfers_mark_paid)."""
 
     def refund(self, refund):
-        from refunds.gateways import SandboxGateway
-
-        result = SandboxGateway().refund(
-            amount=refund.amount,
-            currency=refund.currency,
-            payment_reference=refund.plan.order.payment_reference or "",
-            idempotency_key=refund_idempotency_key(refund),
-        )
-        return RailOutcome(succeeded=result.succeeded, reference=result.reference, error=result.error)
+        with transaction.atomic():
+            transfer, _ = BankTransfer.objects.get_or_create(
+                refund=refund,
+                defaults={
+                    "iban": refund.iban,
+                    "holder_name": refund.holder_name,
+                    "amount": refund.amount,
+                    "currency": refund.currency,
+                    "reference": f"RF{refund.pk:010d}",
+                },
+            )
+        return RailOutcome(succeeded=False, reference=transfer.reference, awaiting_settlement=True)
 
 
 RAILS: dict[str, type[Rail]] = {
     RefundMethod.ORIGINAL_PAYMENT: OriginalPaymentRail,
     RefundMethod.LOYALTY_MONEY: LoyaltyMoneyRail,
-    RefundMethod.FUNDS_TRANSFER: SandboxRail,
-    RefundMethod.FINANCING: SandboxRail,
+    RefundMethod.FUNDS_TRANSFER: FundsTransferRail,
 }
 
 
 def rail_for(refund: Refund) -> Rail:
     return RAILS[refund.method]()
+
+
+# The financing rail builds on the interface above, so it is registered after it.
+from refunds.financing import FinancingRail  # noqa: E402
+
+RAILS[RefundMethod.FINANCING] = FinancingRail

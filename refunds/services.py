@@ -1,13 +1,18 @@
+import csv
+import io
 import logging
+import random
 import time
 from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from refunds.models import Refund, RefundStatus
+from omnitron.errors import ApplicationError
+from refunds.models import BankTransfer, BankTransferStatus, Refund, RefundStatus
 from refunds.rails import RailOutcome, rail_for
 from refunds.signals import refund_failed, refund_succeeded
 
@@ -23,62 +28,94 @@ def refund_create(
     )
 
 
-def refund_enqueue(*, refund_ids: list[int]) -> None:
-    """Queue the refunds once the surrounding transaction commits; a lost message is re-sent by the sweeper."""
+def _send(refund_id: int, countdown: float | None = None) -> None:
+    """Nudge a worker. The refund row is the truth: if the broker is unreachable the sweeper sends it later."""
     from refunds.tasks import refund_execute_task
 
+    try:
+        refund_execute_task.apply_async((refund_id,), countdown=countdown)
+    except Exception:  # broker down or slow: never fail the caller, whose transaction has committed
+        logger.warning("refund %s: could not reach the broker; the sweeper will send it", refund_id, exc_info=True)
+
+
+def refund_enqueue(*, refund_ids: list[int]) -> None:
+    """Queue the refunds once the surrounding transaction commits."""
     for refund_id in refund_ids:
-        transaction.on_commit(lambda refund_id=refund_id: refund_execute_task.delay(refund_id))
+        transaction.on_commit(lambda refund_id=refund_id: _send(refund_id))
+
+
+def retry_delay(attempt: int) -> float:
+    """Exponential backoff with jitter: base * 2**(attempt-1), capped, plus up to half of it at random."""
+    delay = min(settings.REFUND_RETRY_BASE_DELAY * 2 ** max(attempt - 1, 0), settings.REFUND_RETRY_MAX_DELAY)
+    return delay + random.uniform(0, delay / 2)
 
 
 def _lease(refund_id: int) -> Refund | None:
-    """Take the refund for one attempt, or None when it is final, or another worker holds it."""
+    """Take the refund for one attempt, or None: it is final, leased by another worker, waiting for an outside
+    settlement, or not due yet."""
     now = timezone.now()
     with transaction.atomic():
         refund = Refund.objects.select_for_update(skip_locked=True).filter(pk=refund_id).first()
         if refund is None or refund.status in (RefundStatus.SUCCEEDED, RefundStatus.FAILED):
             return None
-        if refund.status == RefundStatus.PROCESSING and refund.leased_until and refund.leased_until > now:
+        if refund.status == RefundStatus.PROCESSING and (refund.leased_until is None or refund.leased_until > now):
+            return None
+        if refund.status == RefundStatus.PENDING and refund.next_attempt_at and refund.next_attempt_at > now:
             return None
         refund.status = RefundStatus.PROCESSING
         refund.attempts += 1
         refund.leased_until = now + timedelta(seconds=settings.REFUND_LEASE_SECONDS)
-        refund.save(update_fields=["status", "attempts", "leased_until", "modified_date"])
+        refund.next_attempt_at = None
+        refund.save(update_fields=["status", "attempts", "leased_until", "next_attempt_at", "modified_date"])
     return refund
+
+
+def _succeed(refund: Refund, reference: str) -> None:
+    refund.status = RefundStatus.SUCCEEDED
+    refund.gateway_reference = reference[:128]
+    refund.settled_at = timezone.now()
+    refund.last_error = ""
+    refund.leased_until = None
+    refund.save(
+        update_fields=["status", "gateway_reference", "settled_at", "last_error", "leased_until", "modified_date"]
+    )
+    refund_succeeded.send(sender=Refund, refund=refund)
+
+
+def _fail(refund: Refund, error: str) -> None:
+    refund.status = RefundStatus.FAILED
+    refund.last_error = error
+    refund.leased_until = None
+    refund.save(update_fields=["status", "last_error", "leased_until", "modified_date"])
+    refund_failed.send(sender=Refund, refund=refund)
 
 
 def refund_record_outcome(*, refund_id: int, outcome: RailOutcome) -> Refund | None:
     """Make the attempt's outcome durable; on a final outcome the plan bookkeeping runs in the same transaction."""
+    from omnitron.celery import app
+
     with transaction.atomic():
         refund = Refund.objects.select_for_update().get(pk=refund_id)
-        if refund.status != RefundStatus.PROCESSING:
-            return None  # someone else settled it meanwhile (an operator, or a worker whose lease we outlived)
-        refund.leased_until = None
+        if refund.status != RefundStatus.PROCESSING or refund.leased_until is None:
+            return None  # settled meanwhile (an operator, or a worker whose lease we outlived)
         if outcome.succeeded:
-            refund.status = RefundStatus.SUCCEEDED
+            _succeed(refund, outcome.reference)
+        elif outcome.awaiting_settlement:
             refund.gateway_reference = outcome.reference[:128]
-            refund.settled_at = timezone.now()
-            refund.last_error = ""
-            refund.save(
-                update_fields=[
-                    "status",
-                    "gateway_reference",
-                    "settled_at",
-                    "last_error",
-                    "leased_until",
-                    "modified_date",
-                ]
-            )
-            refund_succeeded.send(sender=Refund, refund=refund)
+            refund.leased_until = None
+            refund.save(update_fields=["gateway_reference", "leased_until", "modified_date"])
         elif outcome.retryable and refund.attempts < settings.REFUND_MAX_ATTEMPTS:
+            delay = retry_delay(refund.attempts)
             refund.status = RefundStatus.PENDING
             refund.last_error = outcome.error
-            refund.save(update_fields=["status", "last_error", "leased_until", "modified_date"])
+            refund.leased_until = None
+            refund.next_attempt_at = timezone.now() + timedelta(seconds=delay)
+            refund.save(update_fields=["status", "last_error", "leased_until", "next_attempt_at", "modified_date"])
+            if not app.conf.task_always_eager:
+                # In-process tasks would retry at once, inside the request: leave those to the sweeper.
+                transaction.on_commit(lambda: _send(refund_id, countdown=delay))
         else:
-            refund.status = RefundStatus.FAILED
-            refund.last_error = outcome.error
-            refund.save(update_fields=["status", "last_error", "leased_until", "modified_date"])
-            refund_failed.send(sender=Refund, refund=refund)
+            _fail(refund, outcome.error)
     return refund
 
 
@@ -94,22 +131,104 @@ def refund_execute(*, refund_id: int) -> Refund | None:
     except Exception as exc:  # an unexpected rail error must not leave the refund leased until the sweeper
         logger.exception("refund %s: rail %s raised", refund.pk, type(rail).__name__)
         outcome = RailOutcome(succeeded=False, error=f"{type(exc).__name__}: {exc}", retryable=True)
+    if outcome.succeeded:
+        verdict = "succeeded"
+    elif outcome.awaiting_settlement:
+        verdict = "awaiting_settlement"
+    else:
+        verdict = "retry" if outcome.retryable and refund.attempts < settings.REFUND_MAX_ATTEMPTS else "failed"
     logger.info(
-        "refund %s attempt %s rail=%s outcome=%s duration_ms=%.0f",
+        "refund %s attempt %s rail=%s outcome=%s duration_ms=%.0f error=%s",
         refund.pk,
         refund.attempts,
         type(rail).__name__,
-        "succeeded" if outcome.succeeded else ("retry" if outcome.retryable else "failed"),
+        verdict,
         (time.monotonic() - started) * 1000,
+        outcome.error or "-",
     )
     return refund_record_outcome(refund_id=refund.pk, outcome=outcome)
+
+
+def refunds_due(*, now=None) -> list[int]:
+    """Refunds a worker should pick up: pending and due, or processing with an expired lease."""
+    now = now or timezone.now()
+    due = Q(status=RefundStatus.PENDING) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    stale = Q(status=RefundStatus.PROCESSING, leased_until__lt=now)
+    return list(Refund.objects.filter(due | stale).order_by("id").values_list("pk", flat=True)[:1000])
+
+
+def refunds_sweep(*, now=None) -> list[int]:
+    """Re-send every refund that is due; a lost message or a broker outage delays a refund, never loses it."""
+    refund_ids = refunds_due(now=now)
+    for refund_id in refund_ids:
+        _send(refund_id)
+    if refund_ids:
+        logger.info("sweeper re-sent %s refund(s): %s", len(refund_ids), refund_ids[:20])
+    return refund_ids
 
 
 def refund_retry_failed(*, plan) -> list[int]:
     """Put a plan's failed refunds back in the queue (attempts are kept). Caller holds the plan's lock."""
     ids = list(plan.refunds.filter(status=RefundStatus.FAILED).values_list("pk", flat=True))
     Refund.objects.filter(pk__in=ids).update(
-        status=RefundStatus.PENDING, leased_until=None, modified_date=timezone.now()
+        status=RefundStatus.PENDING, leased_until=None, next_attempt_at=None, modified_date=timezone.now()
     )
     refund_enqueue(refund_ids=ids)
     return ids
+
+
+# Bank transfers ---------------------------------------------------------------------------------------------------
+
+BANK_FILE_COLUMNS = ["reference", "iban", "holder_name", "amount", "currency", "order_number", "refund_id"]
+
+
+def bank_transfers_export(*, transfer_ids: list[int]) -> str:
+    """The CSV file for the bank of the given payouts still to be paid; they become `exported`."""
+    with transaction.atomic():
+        transfers = list(
+            BankTransfer.objects.select_for_update()
+            .filter(pk__in=transfer_ids, status__in=[BankTransferStatus.PENDING, BankTransferStatus.EXPORTED])
+            .select_related("refund__plan__order")
+            .order_by("id")
+        )
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(BANK_FILE_COLUMNS)
+        for transfer in transfers:
+            writer.writerow(
+                [
+                    transfer.reference,
+                    transfer.iban,
+                    transfer.holder_name,
+                    f"{transfer.amount:.2f}",
+                    transfer.currency,
+                    transfer.refund.plan.order.number,
+                    transfer.refund_id,
+                ]
+            )
+        now = timezone.now()
+        BankTransfer.objects.filter(pk__in=[t.pk for t in transfers], status=BankTransferStatus.PENDING).update(
+            status=BankTransferStatus.EXPORTED, exported_at=now, modified_date=now
+        )
+    return out.getvalue()
+
+
+def bank_transfers_mark_paid(*, transfer_ids: list[int]) -> int:
+    """The bank paid these out: settle their refunds. Only exported transfers can be paid."""
+    paid = 0
+    for transfer_id in sorted(transfer_ids):
+        with transaction.atomic():
+            transfer = BankTransfer.objects.select_for_update().get(pk=transfer_id)
+            if transfer.status != BankTransferStatus.EXPORTED:
+                raise ApplicationError(
+                    f"Transfer {transfer.reference} is {transfer.status}; only an exported transfer can be paid.",
+                    code="transfer_not_exported",
+                )
+            refund = Refund.objects.select_for_update().get(pk=transfer.refund_id)
+            transfer.status = BankTransferStatus.PAID
+            transfer.paid_at = timezone.now()
+            transfer.save(update_fields=["status", "paid_at", "modified_date"])
+            if refund.status == RefundStatus.PROCESSING:
+                _succeed(refund, transfer.reference)
+                paid += 1
+    return paid

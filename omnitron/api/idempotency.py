@@ -106,3 +106,10 @@ def idempotent(view_method):
         return response
 
     return wrapper
+
+
+def idempotency_purge() -> int:
+    """Forget keys past their lifetime (a repeat after that is a new request anyway)."""
+    cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+    deleted, _ = IdempotencyRecord.objects.filter(created_date__lt=cutoff).delete()
+    return deleted

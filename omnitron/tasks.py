@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from omnitron.api.idempotency import idempotency_purge
+
+
+@shared_task(name="omnitron.idempotency_purge")
+def idempotency_purge_task() -> None:
+    idempotency_purge()
