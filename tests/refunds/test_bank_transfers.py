@@ -1,0 +1,104 @@
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+
+from cancellations.services import order_cancel
+from omnitron.errors import ApplicationError
+from refunds.models import BankTransfer, Refund
+from refunds.services import bank_transfers_export, bank_transfers_mark_paid, refund_execute, refunds_due
+from tests.factories import CancellationReasonFactory, order_with_items
+
+pytestmark = pytest.mark.django_db
+
+IBAN = "DE89370400440532013000"
+
+
+@pytest.fixture
+def transfer_plan(channel):
+    order = order_with_items(
+        channel=channel, payment_option="funds_transfer", lines=[(Decimal("40.00"), 1)], shipping=Decimal("6.00")
+    )
+    item = order.items.get()
+    reason = CancellationReasonFactory(cancellation_type="cancel")
+    return order_cancel(
+        order_id=order.pk,
+        item_ids=[item.pk],
+        reasons={item.pk: reason.pk},
+        ibans={item.pk: IBAN},
+        holder_names={item.pk: "Ayse Yilmaz"},
+    )
+
+
+def test_a_transfer_refund_waits_for_the_payout(transfer_plan):
+    for refund in transfer_plan.refunds.all():
+        refund_execute(refund_id=refund.pk)
+        refund_execute(refund_id=refund.pk)  # a second delivery changes nothing
+
+    transfers = list(BankTransfer.objects.order_by("id"))
+    assert [(t.amount, t.iban, t.holder_name, t.status) for t in transfers] == [
+        (Decimal("40.00"), IBAN, "Ayse Yilmaz", "pending"),
+        (Decimal("6.00"), IBAN, "Ayse Yilmaz", "pending"),
+    ]
+    assert set(Refund.objects.values_list("status", "attempts")) == {("processing", 1)}
+    assert refunds_due() == []  # the sweeper leaves payouts alone
+    transfer_plan.refresh_from_db()
+    assert transfer_plan.status == "waiting"
+
+
+def test_export_then_paid_settles_the_refunds_and_completes_the_plan(transfer_plan):
+    for refund in transfer_plan.refunds.all():
+        refund_execute(refund_id=refund.pk)
+    ids = list(BankTransfer.objects.values_list("pk", flat=True))
+
+    with pytest.raises(ApplicationError) as refused:
+        bank_transfers_mark_paid(transfer_ids=ids)
+    assert refused.value.code == "transfer_not_exported"
+
+    rows = list(csv.DictReader(io.StringIO(bank_transfers_export(transfer_ids=ids))))
+    assert [(r["iban"], r["amount"], r["holder_name"]) for r in rows] == [
+        (IBAN, "40.00", "Ayse Yilmaz"),
+        (IBAN, "6.00", "Ayse Yilmaz"),
+    ]
+    assert set(BankTransfer.objects.values_list("status", flat=True)) == {"exported"}
+
+    assert bank_transfers_mark_paid(transfer_ids=ids) == 2
+
+    transfer_plan.refresh_from_db()
+    order = transfer_plan.order
+    order.refresh_from_db()
+    assert transfer_plan.status == "completed"
+    assert order.refund_amount == order.amount == Decimal("46.00")
+    assert set(Refund.objects.values_list("status", flat=True)) == {"succeeded"}
+
+
+def test_admin_exports_a_csv_and_marks_paid(admin_client, transfer_plan):
+    for refund in transfer_plan.refunds.all():
+        refund_execute(refund_id=refund.pk)
+    ids = [str(pk) for pk in BankTransfer.objects.values_list("pk", flat=True)]
+    url = "/admin/refunds/banktransfer/"
+
+    exported = admin_client.post(url, {"action": "export_for_the_bank", "_selected_action": ids})
+    paid = admin_client.post(url, {"action": "mark_paid", "_selected_action": ids}, follow=True)
+
+    assert exported["Content-Type"] == "text/csv"
+    assert IBAN in exported.content.decode()
+    assert "2 transfer(s) paid" in paid.content.decode()
+    transfer_plan.refresh_from_db()
+    assert transfer_plan.status == "completed"
+
+
+def test_admin_refuses_an_invalid_iban_correction(admin_client, transfer_plan):
+    refund = transfer_plan.refunds.get(kind="items")
+    refund_execute(refund_id=refund.pk)
+    transfer = BankTransfer.objects.get(refund=refund)
+
+    response = admin_client.post(
+        f"/admin/refunds/banktransfer/{transfer.pk}/change/", {"iban": "DE00 1234", "holder_name": "X"}
+    )
+
+    assert response.status_code == 200
+    assert "Not a valid IBAN" in response.content.decode()
+    transfer.refresh_from_db()
+    assert transfer.iban == IBAN
