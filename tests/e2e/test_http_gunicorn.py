@@ -1,34 +1,15 @@
 """The HTTP contract end to end: real HTTP to gunicorn (two sync workers) on the pytest-django PostgreSQL database.
 
-The server is a separate process, so every row it must see is committed (transactional tests) and almost all data
-is created through the API itself. Refund tasks run in-process inside gunicorn (no broker), so a cancellation's
-refunds have completed by the time its response arrives.
+The server (see `conftest.py`) is a separate process, so every row it must see is committed (transactional tests)
+and almost all data is created through the API itself. Refund tasks run in-process inside gunicorn (no broker), so a
+cancellation's refunds have completed by the time its response arrives.
 """
 
-import os
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import quote
-
-import httpx
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.db import connection
+
+from tests.e2e.support import CHANNEL_USER_PASSWORD, auth, intake, login
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-STARTUP_TIMEOUT = 20.0
-HTTP_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
-STAFF_PASSWORD = "Back-office-e2e-2026"
-CHANNEL_USER_PASSWORD = "Shop-front-e2e-2026"
 
 THREE_ITEM_ORDER = {
     # values 100.00, 2 x 50.00, 3 x 33.33 = 299.99; discount 30.00 shared 10.00/10.00/10.00; shipping 15.00
@@ -65,154 +46,6 @@ TWO_ITEM_ORDER = {
         {"product": {"sku": "E2E-BELT", "name": "Belt"}, "quantity": 1, "price": "60.00", "tax_rate": "20.00"},
     ],
 }
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _test_database_url() -> str:
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "postgres", safe="")
-    if db.get("PASSWORD"):
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-@dataclass
-class Server:
-    url: str
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
-@pytest.fixture(scope="module")
-def gunicorn_server(django_db_setup, django_db_blocker) -> Iterator[Server]:
-    with django_db_blocker.unblock():
-        database_url = _test_database_url()
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "CELERY_BROKER_URL": "",
-        "DEBUG": "false",
-        "SECRET_KEY": "e2e-secret",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        # Connections close after each request, so the flush between transactional tests is never blocked.
-        "CONN_MAX_AGE": "0",
-    }
-    command = [
-        sys.executable, "-m", "gunicorn", "omnitron.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--workers", "2", "--timeout", "30", "--access-logfile", "-",
-    ]  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="omnitron-e2e-") as tmp:
-        server = Server(url=f"http://127.0.0.1:{port}", log_path=Path(tmp) / "gunicorn.log")
-        # A file, not a pipe: a chatty server can never block on a full pipe buffer.
-        with server.log_path.open("wb") as log_file:
-            process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-        try:
-            _wait_until_healthy(server, process)
-            yield server
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
-
-
-def _wait_until_healthy(server: Server, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    last_error = "no answer"
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn exited with {process.returncode}:\n{server.log()}")
-        try:
-            response = httpx.get(f"{server.url}/api/health/", timeout=1.0)
-            if response.status_code == 200:
-                return
-            last_error = f"{response.status_code} {response.text}"
-        except httpx.TransportError as exc:
-            last_error = repr(exc)
-        time.sleep(0.2)
-    pytest.fail(f"gunicorn not healthy after {STARTUP_TIMEOUT}s ({last_error}):\n{server.log()}")
-
-
-@pytest.fixture
-def http(gunicorn_server) -> Iterator[httpx.Client]:
-    start = gunicorn_server.log_path.stat().st_size
-    with httpx.Client(base_url=gunicorn_server.url, timeout=HTTP_TIMEOUT) as client:
-        yield client
-    # Shown by pytest only when the test failed: the server's side of this test.
-    with gunicorn_server.log_path.open(errors="replace") as log:
-        log.seek(start)
-        print(f"--- gunicorn log ---\n{log.read()}")
-
-
-def auth(key: str) -> dict[str, str]:
-    return {"Authorization": f"Token {key}"}
-
-
-def login(http: httpx.Client, username: str, password: str) -> str:
-    response = http.post("/api/i1/auth/login/", json={"username": username, "password": password})
-    assert response.status_code == 200, response.text
-    assert set(response.json()) == {"key"}
-    return response.json()["key"]
-
-
-@dataclass
-class World:
-    staff: dict[str, str]
-    shop: dict[str, str]
-    channel_id: int
-    other_channel_id: int
-
-
-@pytest.fixture
-def world(http) -> World:
-    """A staff user (the only row not made over HTTP), two channels and a channel user linked to the first."""
-    hasher = PBKDF2PasswordHasher()  # the server's hasher; the suite's fast MD5 setting does not reach gunicorn
-    get_user_model().objects.create(
-        username="backoffice", is_staff=True, password=hasher.encode(STAFF_PASSWORD, hasher.salt())
-    )
-    staff = auth(login(http, "backoffice", STAFF_PASSWORD))
-
-    channel_ids = []
-    for name, channel_type in (("Web shop", "web"), ("Marketplace", "marketplace")):
-        created = http.post(
-            "/api/i1/channels/", headers=staff, json={"name": name, "channel_type": channel_type, "conf": {}}
-        )
-        assert created.status_code == 201, created.text
-        body = created.json()
-        assert set(body) == {"id", "name", "channel_type", "conf", "is_active", "created_date", "modified_date"}
-        assert (body["name"], body["channel_type"], body["conf"], body["is_active"]) == (name, channel_type, {}, True)
-        channel_ids.append(body["id"])
-
-    user = http.post(
-        "/api/i1/users/",
-        headers=staff,
-        json={"username": "shop", "password": CHANNEL_USER_PASSWORD, "is_staff": False, "channels": [channel_ids[0]]},
-    )
-    assert user.status_code == 201, user.text
-    assert set(user.json()) == {"id", "username", "is_staff", "channels"}
-    assert (user.json()["username"], user.json()["is_staff"], user.json()["channels"]) == (
-        "shop",
-        False,
-        [channel_ids[0]],
-    )
-    shop = auth(login(http, "shop", CHANNEL_USER_PASSWORD))
-    return World(staff=staff, shop=shop, channel_id=channel_ids[0], other_channel_id=channel_ids[1])
-
-
-def intake(http: httpx.Client, headers: dict, channel_id: int, body: dict) -> dict:
-    response = http.post(f"/api/channel/{channel_id}/orders/", headers=headers, json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def test_auth_permissions_and_documentation(http, world):
