@@ -214,7 +214,18 @@ def bank_transfers_export(*, transfer_ids: list[int]) -> str:
 
 
 def bank_transfers_mark_paid(*, transfer_ids: list[int]) -> int:
-    """The bank paid these out: settle their refunds. Only exported transfers can be paid."""
+    """The bank paid these out: settle their refunds. Only exported transfers can be paid; if any selected one is
+    not, nothing is paid."""
+    not_exported = list(
+        BankTransfer.objects.filter(pk__in=transfer_ids)
+        .exclude(status=BankTransferStatus.EXPORTED)
+        .values_list("reference", "status")
+    )
+    if not_exported:
+        listed = ", ".join(f"{reference} ({status})" for reference, status in not_exported)
+        raise ApplicationError(
+            f"Only exported transfers can be paid; not exported: {listed}.", code="transfer_not_exported"
+        )
     paid = 0
     for transfer_id in sorted(transfer_ids):
         with transaction.atomic():

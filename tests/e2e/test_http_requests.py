@@ -154,7 +154,8 @@ def test_create_refusals_and_masked_iban(http, world, reasons):
         "cancel",
         "waiting",
     )
-    assert (first["quantity"], first["description"], first["iban"], first["holder_name"]) == (3, "Wrong colour", None, None)
+    assert (first["quantity"], first["description"]) == (3, "Wrong colour")
+    assert (first["iban"], first["holder_name"]) == (None, None)
     assert (first["easy_return"], first["fully_refund_as_loyalty_money"]) == (None, False)
     assert first["created_date"].endswith("Z")
     after = http.get(f"/api/channel/{channel_id}/orders/{order['id']}/", headers=shop).json()
@@ -308,9 +309,8 @@ def test_edit_delete_and_reject(http, world, reasons):
     detail = http.get(f"/api/i1/orders/{order['id']}/", headers=staff).json()
     assert [i["cancel_status"] for i in detail["items"]] == ["rejected", None]
     assert detail["cancel_status"] == "rejected"
-    assert [row["id"] for row in http.get("/api/i1/orders/?cancel_status=rejected", headers=staff).json()["results"]] == [
-        order["id"]
-    ]
+    rejected_orders = http.get("/api/i1/orders/", headers=staff, params={"cancel_status": "rejected"}).json()
+    assert [row["id"] for row in rejected_orders["results"]] == [order["id"]]
     before = order_state(http, world, order)
     refused(http.post(f"{reject_path}reject/", headers=shop), "request_not_waiting")
     refused(http.post(f"{reject_path}approve/", headers=staff, json={}), "request_not_waiting")
@@ -374,9 +374,8 @@ def test_approve_runs_the_cancellation_and_locks_the_request(http, world, reason
     assert [(r["kind"], r["method"], r["amount"], r["status"]) for r in plan["refunds"]] == [
         ("items", "original_payment", "60.00", "succeeded")
     ]
-    assert {
-        row["id"] for row in http.get(path, headers=shop, params={"cancellation_plan_status": "completed"}).json()["results"]
-    } == {request["id"]}
+    by_plan = http.get(path, headers=shop, params={"cancellation_plan_status": "completed"}).json()
+    assert [row["id"] for row in by_plan["results"]] == [request["id"]]
 
     # an approved/completed request can no longer be edited, deleted, rejected or approved
     before = order_state(http, world, order)
@@ -435,7 +434,8 @@ def test_easy_return_detailed_and_list_filters(http, world, reasons):
     refund = created(create_request(http, shop, channel_id, new_item["id"], reasons["refund"], "refund"))
     assert (refund["cancellation_type"], refund["status"], refund["quantity"]) == ("refund", "waiting", 1)
     easy_return = refund["easy_return"]
-    assert (easy_return["shipping_company"], easy_return["max_count"], easy_return["status"]) == ("yurtici", 1, "active")
+    assert (easy_return["shipping_company"], easy_return["max_count"]) == ("yurtici", 1)
+    assert easy_return["status"] == "active"
     assert re.fullmatch(r"ER[A-HJ-NP-Z2-9]{10}", easy_return["code"]), easy_return["code"]
     validity = datetime.fromisoformat(easy_return["end_date"]) - datetime.fromisoformat(easy_return["start_date"])
     assert validity == timedelta(days=14)
@@ -539,7 +539,8 @@ def test_easy_return_detailed_and_list_filters(http, world, reasons):
 def test_isolation_between_channels(http, world, reasons):
     shop, staff, channel_id, other_id = world.shop, world.staff, world.channel_id, world.other_channel_id
     mine_order = intake(http, shop, channel_id, order_body("ISO-1", [("IS-MINE", 1, "10.00")]))
-    mine = created(create_request(http, shop, channel_id, mine_order["items"][0]["id"], reasons["cancel"]))
+    mine_item = mine_order["items"][0]["id"]
+    mine = created(create_request(http, shop, channel_id, mine_item, reasons["cancel"]))
     foreign_order = intake(http, staff, other_id, order_body("ISO-2", [("IS-THEIRS", 1, "10.00")]))
     # staff use the channel's own path, like the channel would
     foreign = created(create_request(http, staff, other_id, foreign_order["items"][0]["id"], reasons["cancel"]))
@@ -568,7 +569,7 @@ def test_isolation_between_channels(http, world, reasons):
         "put": http.put(
             f"{path}{foreign['id']}/",
             headers=shop,
-            json={"order_item": mine_order["items"][0]["id"], "reason": reasons["cancel"], "cancellation_type": "cancel"},
+            json={"order_item": mine_item, "reason": reasons["cancel"], "cancellation_type": "cancel"},
         ),
         "delete": http.delete(f"{path}{foreign['id']}/", headers=shop),
         "staff approve": http.post(f"{path}{foreign['id']}/approve/", headers=staff, json={}),
@@ -612,7 +613,7 @@ def test_cancellation_plans_filters_and_retry(http, world, reasons):
             http, shop, channel_id, cod["items"][0]["id"], reasons["refund"], "refund", iban=IBAN, holder_name="Ayse"
         )
     )
-    approve(cod_request)
+    assert approve(cod_request).json()["status"] == "approved"
     # a failed cancel plan: the sandbox gateway refuses refunds of "sandbox-fail..." purchases
     failing = intake(
         http, shop, channel_id, order_body("PLN-Fail", [("PL-FAIL", 1, "50.00")], payment_reference="sandbox-fail-1")
@@ -658,7 +659,9 @@ def test_cancellation_plans_filters_and_retry(http, world, reasons):
     )
     [cod_refund] = cod_plan["refunds"]
     assert (cod_refund["kind"], cod_refund["method"], cod_refund["amount"]) == ("items", "funds_transfer", "70.00")
-    print("COD", cod_plan)
+    # a bank transfer waits for the bank file: the plan waits, and so does its request
+    assert (cod_plan["status"], cod_refund["status"]) == ("waiting", "processing")
+    assert http.get(f"{path}{cod_request['id']}/", headers=shop).json()["status"] == "approved"
 
     assert (failed_plan["plan_type"], failed_plan["status"]) == ("cancel", "failed")
     [failed_refund] = failed_plan["refunds"]
@@ -673,9 +676,8 @@ def test_cancellation_plans_filters_and_retry(http, world, reasons):
     failed_order = http.get(f"/api/i1/orders/{failing['id']}/", headers=staff).json()
     assert failed_order["refund_amount"] == "0.00"
     assert failed_order["items"][0]["cancel_status"] == "approved"
-    assert {
-        row["id"] for row in http.get(path, headers=shop, params={"cancellation_plan_status": "failed"}).json()["results"]
-    } == {failing_request["id"]}
+    by_plan = http.get(path, headers=shop, params={"cancellation_plan_status": "failed"}).json()
+    assert [row["id"] for row in by_plan["results"]] == [failing_request["id"]]
 
     # filters on the back-office list and on the channel's own list (which never shows another channel's plan)
     def plan_ids(base: str, headers: dict, query: dict) -> set[int]:

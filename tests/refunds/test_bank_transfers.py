@@ -102,3 +102,17 @@ def test_admin_refuses_an_invalid_iban_correction(admin_client, transfer_plan):
     assert "Not a valid IBAN" in response.content.decode()
     transfer.refresh_from_db()
     assert transfer.iban == IBAN
+
+
+def test_paying_a_selection_with_an_unexported_transfer_pays_nothing(transfer_plan):
+    for refund in transfer_plan.refunds.all():
+        refund_execute(refund_id=refund.pk)
+    first, second = BankTransfer.objects.order_by("id")
+    bank_transfers_export(transfer_ids=[first.pk])
+
+    with pytest.raises(ApplicationError) as refused:
+        bank_transfers_mark_paid(transfer_ids=[first.pk, second.pk])
+
+    assert second.reference in refused.value.message
+    assert list(BankTransfer.objects.order_by("id").values_list("status", flat=True)) == ["exported", "pending"]
+    assert set(Refund.objects.values_list("status", flat=True)) == {"processing"}
