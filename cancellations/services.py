@@ -227,6 +227,50 @@ def _cargo_planned(order: Order) -> bool:
     return Refund.objects.filter(plan__order=order, kind=RefundKind.CARGO).exists()
 
 
+def _price_line(line: _Line) -> None:
+    """What cancelling these units gives back: their share of the item's amount, and of its discount."""
+    item, done, now = line.item, line.item.cancelled_quantity, line.item.cancelled_quantity + line.quantity
+    line.refund_amount = _units_share(item.amount, item.quantity, now) - _units_share(item.amount, item.quantity, done)
+    line.discount_refund_amount = _units_share(item.discount_amount, item.quantity, now) - _units_share(
+        item.discount_amount, item.quantity, done
+    )
+
+
+def _cargo_refund_granted(
+    *,
+    order: Order,
+    items: list[OrderItem],
+    lines: list[_Line],
+    plan_type: str,
+    any_shipped: bool,
+    strategy,
+    is_cargo_refund: bool,
+) -> bool:
+    """Does this plan refund the shipping fee? Asked for alone, or granted by the channel's strategy."""
+    shipping_left = order.shipping_amount - order.shipping_refund_amount
+    if is_cargo_refund:
+        if not strategy.allows_cargo_on_request:
+            raise ApplicationError(
+                "This channel's cancellation strategy never refunds the shipping fee.", code="cargo_refund_not_allowed"
+            )
+        if _cargo_planned(order) or shipping_left <= 0:
+            raise ApplicationError(
+                "The shipping fee was already refunded (or there is none).", code="cargo_already_refunded"
+            )
+        return True
+    chosen_units = {line.item.pk: line.quantity for line in lines}
+    leaves_nothing = all(
+        item.open_quantity - chosen_units.get(item.pk, 0) == 0 or OrderStatus.is_final(item.status) for item in items
+    )
+    return (
+        shipping_left > 0
+        and not _cargo_planned(order)
+        and strategy.grants_cargo_with_items(
+            plan_type=plan_type, leaves_nothing_uncancelled=leaves_nothing, any_shipped=any_shipped
+        )
+    )
+
+
 def order_cancel(
     *,
     order_id: int,
@@ -303,42 +347,18 @@ def order_cancel(
             for item in chosen
         ]
 
-        # The shipping fee
-        shipping_left = order.shipping_amount - order.shipping_refund_amount
-        if is_cargo_refund:
-            if not strategy.allows_cargo_on_request:
-                raise ApplicationError(
-                    "This channel's cancellation strategy never refunds the shipping fee.",
-                    code="cargo_refund_not_allowed",
-                )
-            if _cargo_planned(order) or shipping_left <= 0:
-                raise ApplicationError(
-                    "The shipping fee was already refunded (or there is none).", code="cargo_already_refunded"
-                )
-            refund_cargo = True
-        else:
-            chosen_units = {line.item.pk: line.quantity for line in lines}
-            leaves_nothing = all(
-                item.open_quantity - chosen_units.get(item.pk, 0) == 0 or OrderStatus.is_final(item.status)
-                for item in items
-            )
-            refund_cargo = (
-                shipping_left > 0
-                and not _cargo_planned(order)
-                and strategy.grants_cargo_with_items(
-                    plan_type=plan_type, leaves_nothing_uncancelled=leaves_nothing, any_shipped=any_shipped
-                )
-            )
+        refund_cargo = _cargo_refund_granted(
+            order=order,
+            items=items,
+            lines=lines,
+            plan_type=plan_type,
+            any_shipped=any_shipped,
+            strategy=strategy,
+            is_cargo_refund=is_cargo_refund,
+        )
 
-        # The money
         for line in lines:
-            item, done = line.item, line.item.cancelled_quantity
-            line.refund_amount = _units_share(item.amount, item.quantity, done + line.quantity) - _units_share(
-                item.amount, item.quantity, done
-            )
-            line.discount_refund_amount = _units_share(
-                item.discount_amount, item.quantity, done + line.quantity
-            ) - _units_share(item.discount_amount, item.quantity, done)
+            _price_line(line)
         method = refund_method_for(
             payment_option=order.payment_option, plan_type=plan_type, as_loyalty_money=refund_as_loyalty_money
         )
@@ -361,6 +381,7 @@ def order_cancel(
         if items_total < computed:
             for line, share in zip(lines, allocate(items_total, [line.refund_amount for line in lines]), strict=True):
                 line.refund_amount = share
+        shipping_left = order.shipping_amount - order.shipping_refund_amount
         cargo_total = min(shipping_left, refundable - items_total) if refund_cargo else ZERO
 
         iban = holder = ""
