@@ -257,6 +257,12 @@ def _cargo_refund_granted(
             raise ApplicationError(
                 "The shipping fee was already refunded (or there is none).", code="cargo_already_refunded"
             )
+        if order.payment_option == PaymentOption.FINANCING:
+            # The provider cancels items or the whole order; a shipping fee alone cannot be expressed to it.
+            raise ApplicationError(
+                "The financing provider cannot refund the shipping fee alone; it goes back with the last items.",
+                code="cargo_refund_not_supported",
+            )
         return True
     chosen_units = {line.item.pk: line.quantity for line in lines}
     leaves_nothing = all(

@@ -220,3 +220,13 @@ def test_refund_is_view_only(superuser_client):
     refund.refresh_from_db()
     assert refund.amount == Decimal("100.00")
     assert refund.status == "pending"
+
+
+def test_idempotency_records_are_listed_read_only(admin_client):
+    from tests.factories import IdempotencyRecordFactory
+
+    record = IdempotencyRecordFactory(key="cancel-coat-1")
+
+    assert admin_client.get("/admin/omnitron/idempotencyrecord/?q=cancel-coat-1").status_code == 200
+    assert admin_client.get(f"/admin/omnitron/idempotencyrecord/{record.pk}/change/").status_code == 200
+    assert admin_client.get("/admin/omnitron/idempotencyrecord/add/").status_code == 403

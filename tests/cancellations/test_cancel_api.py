@@ -781,3 +781,16 @@ class TestIdempotency:
     def test_an_overlong_key_is_400(self, staff_client, three_item_order):
         response = cancel(staff_client, three_item_order, {}, HTTP_IDEMPOTENCY_KEY="k" * 300)
         assert response.status_code == 400
+
+
+def test_a_financing_order_cannot_refund_its_shipping_alone(staff_client, channel):
+    order = order_with_items(
+        channel=channel, payment_option="financing", financing_application_id="APP-1", shipping=Decimal("9.00")
+    )
+    before = snapshot(order)
+
+    response = cancel(staff_client, order, {"is_cargo_refund": True})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "cargo_refund_not_supported"
+    assert snapshot(order) == before

@@ -14,6 +14,7 @@ from cancellations.models import (
     EasyReturn,
 )
 from channels.models import Channel
+from omnitron.models import IdempotencyRecord
 from orders.models import Customer, Order, OrderEvent, OrderItem, Product
 from refunds.models import BankTransfer, LoyaltyTransaction, Refund
 
@@ -197,6 +198,18 @@ class LoyaltyTransactionFactory(DjangoModelFactory):
     customer = factory.SubFactory(CustomerFactory)
     amount = Decimal("10.00")
     currency = "TRY"
+
+
+class IdempotencyRecordFactory(DjangoModelFactory):
+    class Meta:
+        model = IdempotencyRecord
+
+    user = factory.SubFactory(UserFactory)
+    key = factory.Sequence(lambda n: f"key-{n}")
+    fingerprint = "0" * 64
+    state = "done"
+    response_status = 200
+    response_body = "{}"
 
 
 def order_with_items(

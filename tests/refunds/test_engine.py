@@ -197,3 +197,17 @@ class TestLoyaltyMoney:
         balance = sum(t.amount for t in LoyaltyTransaction.objects.filter(customer=order.customer))
         assert balance == Decimal("25.00")
         assert CancellationPlan.objects.filter(order=order, status="completed").count() == 2
+
+
+def test_sweep_refunds_command_runs_due_refunds_in_process(plan, scripted_gateway):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("sweep_refunds", stdout=out)
+
+    assert "sent 2 refund(s)" in out.getvalue()
+    plan.refresh_from_db()
+    assert plan.status == "completed"
+    assert len(scripted_gateway.calls) == 2
