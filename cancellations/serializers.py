@@ -10,7 +10,7 @@ from cancellations.models import (
     EasyReturn,
 )
 from channels.models import Channel
-from omnitron.api.serializers import BASE_MODEL_FIELDS, JSONObjectField
+from omnitron.api.serializers import BASE_MODEL_FIELDS, MAX_ID, IdRelatedField, JSONObjectField, has_nul, id_field
 from orders.models import Customer, Order, OrderItem, Product
 from refunds.models import Refund
 
@@ -36,10 +36,14 @@ class CancellationReasonSerializer(serializers.ModelSerializer):
             "modified_date",
         )
         read_only_fields = ("id", "uuid", "created_date", "modified_date")
+        # The column's range on every database (SQLite would not check it).
+        extra_kwargs = {"order": {"min_value": 0, "max_value": 2_147_483_647}}
 
     def validate_translations(self, value):
         if value is not None and not isinstance(value, dict):
             raise serializers.ValidationError("A JSON object keyed by language code is required.")
+        if has_nul(value):
+            raise serializers.ValidationError("Text may not contain NUL (U+0000) characters.")
         return value
 
 
@@ -53,24 +57,25 @@ class _ItemKeyedDictField(serializers.DictField):
         result = {}
         for key, value in values.items():
             try:
-                result[int(key)] = value
+                item_id = int(key)
             except (TypeError, ValueError):
                 self.fail("bad_key", value=key)
+            if not 1 <= item_id <= MAX_ID:
+                self.fail("bad_key", value=key)
+            result[item_id] = value
         return result
 
 
 class OrderCancelInputSerializer(serializers.Serializer):
-    order = serializers.IntegerField(required=False, help_text="If sent, must equal the order id of the path.")
+    order = id_field(required=False, help_text="If sent, must equal the order id of the path.")
     is_all = serializers.BooleanField(default=False, help_text="Cancel (or return) every item not yet cancelled.")
     cancel_items = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=id_field(),
         default=list,
         max_length=500,
         help_text="Order item ids; each is cancelled for all of its units not yet cancelled.",
     )
-    reasons = _ItemKeyedDictField(
-        child=serializers.IntegerField(min_value=1), default=dict, help_text='{"<item id>": <reason id>}'
-    )
+    reasons = _ItemKeyedDictField(child=id_field(), default=dict, help_text='{"<item id>": <reason id>}')
     forced_refund_amount = serializers.CharField(
         allow_null=True,
         required=False,
@@ -190,13 +195,13 @@ class CancellationRequestInputSerializer(serializers.Serializer):
     """Create (POST), replace (PUT) and partially update (PATCH) a request. Querysets are narrowed to the
     channel by the view, so another channel's item is refused like an unknown one."""
 
-    order_item = serializers.PrimaryKeyRelatedField(queryset=OrderItem.objects.all())
-    reason = serializers.PrimaryKeyRelatedField(queryset=CancellationReason.objects.all())
+    order_item = IdRelatedField(queryset=OrderItem.objects.all())
+    reason = IdRelatedField(queryset=CancellationReason.objects.all())
     cancellation_type = serializers.ChoiceField(choices=CancellationType.choices)
     description = serializers.CharField(allow_null=True, allow_blank=True, required=False, max_length=2000)
     iban = serializers.CharField(allow_null=True, allow_blank=True, required=False, max_length=64)
     holder_name = serializers.CharField(allow_null=True, allow_blank=True, required=False, max_length=255)
-    quantity = serializers.IntegerField(min_value=1, allow_null=True, required=False)
+    quantity = serializers.IntegerField(min_value=1, max_value=100_000, allow_null=True, required=False)
     fully_refund_as_loyalty_money = serializers.BooleanField(required=False, default=False)
     status = serializers.ChoiceField(
         choices=CancellationRequestStatus.choices, required=False, help_text="Only the current status is accepted."

@@ -32,6 +32,7 @@ from refunds.models import Refund, RefundKind, RefundMethod, RefundStatus
 from refunds.services import refund_create, refund_enqueue, refund_retry_failed
 
 ZERO = Decimal("0.00")
+MONEY_LIMIT = Decimal("1e12")  # money columns hold 14 digits, 2 of them cents
 # No 0/O or 1/I: the code is read out over the phone and typed at a carrier's counter.
 EASY_RETURN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -88,9 +89,11 @@ def _parse_forced_amount(value) -> Decimal | None:
         return None
     try:
         amount = Decimal(str(value))
+        if not amount.is_finite() or abs(amount) >= MONEY_LIMIT or amount != amount.quantize(CENT):
+            amount = None
     except InvalidOperation:
         amount = None
-    if amount is None or not amount.is_finite() or amount != amount.quantize(CENT):
+    if amount is None:
         raise ApplicationError(
             'forced_refund_amount must be a decimal with at most two places, e.g. "10.50".',
             code="forced_refund_amount_invalid",

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from channels.conf import validate_conf
 from channels.models import Channel
-from omnitron.api.serializers import JSONObjectField
+from omnitron.api.serializers import IdRelatedField, JSONObjectField
 
 User = get_user_model()
 
@@ -39,7 +39,7 @@ class UserSerializer(serializers.ModelSerializer):
     password = serializers.CharField(
         write_only=True, max_length=128, trim_whitespace=False, style={"input_type": "password"}
     )
-    channels = serializers.PrimaryKeyRelatedField(many=True, queryset=Channel.objects.all(), required=False)
+    channels = IdRelatedField(many=True, queryset=Channel.objects.all(), required=False)
 
     class Meta:
         model = User

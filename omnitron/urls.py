@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.routers import DefaultRouter
 
 from cancellations.views import (
     CancellationPlanViewSet,
@@ -14,10 +13,10 @@ from cancellations.views import (
 )
 from channels.views import ChannelViewSet, LoginView, UserViewSet
 from omnitron.api.health import HealthView
+from omnitron.api.routers import Router
 from orders.views import ChannelOrderItemViewSet, ChannelOrderViewSet, OrderItemViewSet, OrderViewSet
 
-back_office = DefaultRouter()
-back_office.include_root_view = False
+back_office = Router()
 back_office.register("channels", ChannelViewSet, basename="channel")
 back_office.register("users", UserViewSet, basename="user")
 back_office.register("orders", OrderViewSet, basename="order")
@@ -25,8 +24,7 @@ back_office.register("order_items", OrderItemViewSet, basename="order-item")
 back_office.register("cancellation_reasons", CancellationReasonViewSet, basename="cancellation-reason")
 back_office.register("cancellation_plans", CancellationPlanViewSet, basename="cancellation-plan")
 
-sales_channel = DefaultRouter()
-sales_channel.include_root_view = False
+sales_channel = Router()
 sales_channel.register("orders", ChannelOrderViewSet, basename="channel-order")
 sales_channel.register("order_items", ChannelOrderItemViewSet, basename="channel-order-item")
 sales_channel.register("cancellation_reasons", ChannelCancellationReasonViewSet, basename="channel-cancellation-reason")
@@ -36,14 +34,14 @@ sales_channel.register("cancellation_plans", ChannelCancellationPlanViewSet, bas
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/i1/auth/login/", LoginView.as_view(), name="login"),
-    path("api/i1/orders/<int:pk>/cancel/", OrderCancelView.as_view(), name="order-cancel"),
+    path("api/i1/orders/<id:pk>/cancel/", OrderCancelView.as_view(), name="order-cancel"),
     path(
-        "api/channel/<int:channel_id>/orders/<int:pk>/cancel/",
+        "api/channel/<id:channel_id>/orders/<id:pk>/cancel/",
         ChannelOrderCancelView.as_view(),
         name="channel-order-cancel",
     ),
     path("api/i1/", include(back_office.urls)),
-    path("api/channel/<int:channel_id>/", include(sales_channel.urls)),
+    path("api/channel/<id:channel_id>/", include(sales_channel.urls)),
     path("api/health/", HealthView.as_view(), name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -16,6 +16,9 @@ def exception_handler(exc, context):
         return Response(body, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
+    if isinstance(exc, RecursionError):
+        # JSON nested too deep for the parser: malformed input, not a server fault.
+        return Response({"detail": "The JSON body is nested too deeply.", "code": "invalid"}, status=400)
     if isinstance(exc, IntegrityError):
         # A concurrent write won the race for a unique or check constraint the service had checked.
         return Response(

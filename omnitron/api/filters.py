@@ -5,10 +5,17 @@ from django import forms
 from django.utils import timezone
 
 
-class IdFilter(django_filters.NumberFilter):
-    """An object id: a whole number, or a 400 (the plain NumberFilter would take 1.5)."""
+class IdFormField(forms.IntegerField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
 
-    field_class = forms.IntegerField
+
+class IdFilter(django_filters.NumberFilter):
+    """An object id: a whole number a bigint can hold, or a 400 (the plain NumberFilter would take 1.5)."""
+
+    field_class = IdFormField
 
 
 class IdInFilter(django_filters.BaseInFilter, IdFilter):

@@ -9,6 +9,7 @@ Keys are scoped to the user. Responses of 5xx are not stored, so the client may 
 import functools
 import hashlib
 import json
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -21,6 +22,7 @@ from rest_framework.utils.encoders import JSONEncoder
 from omnitron.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
+KEY_RE = re.compile(r"^[\x20-\x7e]{1,255}$")
 
 
 def _fingerprint(request) -> str:
@@ -80,9 +82,9 @@ def idempotent(view_method):
         key = request.headers.get(HEADER)
         if key is None:
             return view_method(view, request, *args, **kwargs)
-        if not 1 <= len(key) <= 255:
+        if not KEY_RE.match(key):
             return Response(
-                {HEADER: ["Between 1 and 255 characters."], "code": "idempotency_key_invalid"},
+                {HEADER: ["1 to 255 printable ASCII characters."], "code": "idempotency_key_invalid"},
                 status=status.HTTP_400_BAD_REQUEST,
             )
         record, early = _claim(user=request.user, key=key, fingerprint=_fingerprint(request))

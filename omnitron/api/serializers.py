@@ -14,10 +14,49 @@ BASE_MODEL_FIELDS = (
 class JSONObjectField(serializers.JSONField):
     """A JSON field that must hold an object (a dict), as Omnitron's `conf`, `attributes` and friends do."""
 
-    default_error_messages = {"not_an_object": "A JSON object is required."}
+    default_error_messages = {
+        "not_an_object": "A JSON object is required.",
+        "nul": "Text may not contain NUL (U+0000) characters.",
+    }
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
         if not isinstance(value, dict):
             self.fail("not_an_object")
+        if has_nul(value):
+            self.fail("nul")
         return value
+
+
+# The largest id a bigint column holds: a bigger number is refused as input, never sent to the database.
+MAX_ID = 2**63 - 1
+
+
+def id_field(**kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+class IdRelatedField(serializers.PrimaryKeyRelatedField):
+    """A primary key that is refused as invalid before the lookup when it cannot be an id at all."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            value = int(data)
+        except ValueError:
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 1 <= value <= MAX_ID:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(value)
+
+
+def has_nul(value) -> bool:
+    """PostgreSQL cannot store U+0000 in text or jsonb: refuse it at the door."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(v) for v in value)
+    return False
