@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 
+from channels.conf import validate_conf
 from omnitron.models import BaseModel
 
 
@@ -31,6 +32,4 @@ class Channel(BaseModel):
         return self.name
 
     def clean(self):
-        from channels.conf import validate_conf
-
         validate_conf(self.conf)

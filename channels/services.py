@@ -1,4 +1,4 @@
-from django.contrib.auth import get_user_model
+from django.contrib.auth import authenticate, get_user_model
 from django.db import transaction
 from django.db.models import ProtectedError
 from rest_framework.authtoken.models import Token
@@ -10,8 +10,6 @@ User = get_user_model()
 
 
 def user_login(*, username: str, password: str) -> Token:
-    from django.contrib.auth import authenticate
-
     user = authenticate(username=username, password=password)
     if user is None:
         raise ApplicationError("Unable to log in with the given credentials.", code="invalid_credentials")

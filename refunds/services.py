@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from omnitron.celery import app
 from omnitron.errors import ApplicationError
 from refunds.models import BankTransfer, BankTransferStatus, Refund, RefundStatus
 from refunds.rails import RailOutcome, rail_for
@@ -30,7 +31,7 @@ def refund_create(
 
 def _send(refund_id: int, countdown: float | None = None) -> None:
     """Nudge a worker. The refund row is the truth: if the broker is unreachable the sweeper sends it later."""
-    from refunds.tasks import refund_execute_task
+    from refunds.tasks import refund_execute_task  # tasks import this module
 
     try:
         refund_execute_task.apply_async((refund_id,), countdown=countdown)
@@ -92,8 +93,6 @@ def _fail(refund: Refund, error: str) -> None:
 
 def refund_record_outcome(*, refund_id: int, outcome: RailOutcome) -> Refund | None:
     """Make the attempt's outcome durable; on a final outcome the plan bookkeeping runs in the same transaction."""
-    from omnitron.celery import app
-
     with transaction.atomic():
         refund = Refund.objects.select_for_update().get(pk=refund_id)
         if refund.status != RefundStatus.PROCESSING or refund.leased_until is None:

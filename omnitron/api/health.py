@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import connection
 from drf_spectacular.utils import extend_schema, inline_serializer
+from kombu import Connection
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -20,8 +21,6 @@ def _check_database() -> str:
 def _check_broker() -> str:
     if not settings.CELERY_BROKER_URL:
         return "not configured (tasks run in-process)"
-    from kombu import Connection
-
     try:
         with Connection(settings.CELERY_BROKER_URL, connect_timeout=settings.BROKER_HEALTH_TIMEOUT) as conn:
             conn.ensure_connection(max_retries=1, timeout=settings.BROKER_HEALTH_TIMEOUT)
