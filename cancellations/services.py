@@ -444,13 +444,17 @@ def order_cancel(
                 actor=actor,
                 payload={"cancellation_request": request.pk, "plan": plan.pk},
             )
+        now = timezone.now()
         for line in lines:
             item = line.item
             item.cancelled_quantity += line.quantity
             item.cancel_status = CancelStatus.APPROVED
             if plan_type == CancellationPlanType.CANCEL and item.open_quantity == 0:
                 item.status = OrderStatus.CANCELLED
-            item.save(update_fields=["cancelled_quantity", "cancel_status", "status", "modified_date"])
+            item.modified_date = now
+        OrderItem.objects.bulk_update(
+            [line.item for line in lines], ["cancelled_quantity", "cancel_status", "status", "modified_date"]
+        )
         order_event_write(
             order=order,
             type=OrderEventType.CANCELLATION_PLANNED,
@@ -476,13 +480,17 @@ def _plan_complete(*, plan: CancellationPlan, order: Order, items: list[OrderIte
     """Every refund of the plan succeeded: confirm its items and grow the order's refund totals."""
     plan_items = list(plan.items.all())
     by_id = {item.pk: item for item in items}
+    now = timezone.now()
     for plan_item in plan_items:
         item = by_id[plan_item.order_item_id]
         item.cancel_status = CancelStatus.CONFIRMED
         item.refund_amount += plan_item.refund_amount
         if plan.plan_type == CancellationPlanType.REFUND and item.open_quantity == 0:
             item.status = OrderStatus.REFUNDED
-        item.save(update_fields=["cancel_status", "refund_amount", "status", "modified_date"])
+        item.modified_date = now
+    OrderItem.objects.bulk_update(
+        [by_id[pi.order_item_id] for pi in plan_items], ["cancel_status", "refund_amount", "status", "modified_date"]
+    )
     refunds = list(plan.refunds.all())
     order.refund_amount += sum((refund.amount for refund in refunds), ZERO)
     order.shipping_refund_amount += sum((r.amount for r in refunds if r.kind == RefundKind.CARGO), ZERO)

@@ -39,10 +39,6 @@ class OrderStatus(models.TextChoices):
     def is_shipped(cls, value: str) -> bool:
         return int(cls.SHIPPED) <= int(value) <= int(cls.DELIVERED)
 
-    @classmethod
-    def is_unshipped(cls, value: str) -> bool:
-        return int(value) < int(cls.SHIPPED) and not cls.is_final(value)
-
 
 # Statuses an item can be handed over in or moved to through fulfilment (not through a cancellation).
 FULFILMENT_STATUSES = [

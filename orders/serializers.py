@@ -2,9 +2,9 @@ import re
 
 from rest_framework import serializers
 
+from omnitron.models import MONEY
 from orders.models import FULFILMENT_STATUSES, Customer, Order, OrderItem, OrderStatus, PaymentOption, Product
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 
 

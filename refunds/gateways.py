@@ -2,19 +2,14 @@
 whose instances have `refund(*, amount, currency, payment_reference, idempotency_key) -> GatewayResult`."""
 
 import uuid
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 
+from refunds.rails import RailOutcome
 
-@dataclass(frozen=True)
-class GatewayResult:
-    succeeded: bool
-    reference: str = ""
-    error: str = ""
-    #: A failure worth another attempt (timeout, connection error, 5xx) rather than a refusal.
-    retryable: bool = False
+# A gateway answers with the rails' own outcome.
+GatewayResult = RailOutcome
 
 
 class SandboxGateway:

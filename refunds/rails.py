@@ -39,14 +39,11 @@ class OriginalPaymentRail(Rail):
 
     def refund(self, refund):
         gateway = import_string(settings.REFUND_CARD_GATEWAY)()
-        result = gateway.refund(
+        return gateway.refund(
             amount=refund.amount,
             currency=refund.currency,
             payment_reference=refund.plan.order.payment_reference or "",
             idempotency_key=refund_idempotency_key(refund),
-        )
-        return RailOutcome(
-            succeeded=result.succeeded, reference=result.reference, error=result.error, retryable=result.retryable
         )
 
 

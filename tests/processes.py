@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 from django.db import connection
@@ -21,9 +22,12 @@ def free_port() -> int:
 
 
 def database_url_for_subprocesses() -> str:
-    """The database pytest-django created, for processes started from a test (needs transactional_db)."""
-    s = connection.settings_dict
-    return f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    """The database pytest-django created, for processes started from a test (needs committed rows)."""
+    db = connection.settings_dict
+    credentials = quote(db["USER"] or "postgres", safe="")
+    if db.get("PASSWORD"):
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def wait_for(condition, *, timeout: float, what: str, interval: float = 0.1):

@@ -5,48 +5,32 @@ in-process inside gunicorn (no broker), so a cancellation's refunds have complet
 """
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import httpx
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.db import connection
 
 from tests.e2e.support import CHANNEL_USER_PASSWORD, STAFF_PASSWORD, Server, World, auth, login
+from tests.processes import database_url_for_subprocesses, free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT = 20.0
 HTTP_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _test_database_url() -> str:
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "postgres", safe="")
-    if db.get("PASSWORD"):
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture(scope="package")
 def gunicorn_server(django_db_setup, django_db_blocker) -> Iterator[Server]:
     """Started once for the whole package; every test module of tests/e2e talks to it."""
     with django_db_blocker.unblock():
-        database_url = _test_database_url()
-    port = _free_port()
+        database_url = database_url_for_subprocesses()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
