@@ -9,6 +9,7 @@ from cancellations.models import (
     CancellationType,
     EasyReturn,
 )
+from channels.conf import conf_without_secrets
 from channels.models import Channel
 from omnitron.api.serializers import BASE_MODEL_FIELDS, MAX_ID, IdRelatedField, JSONObjectField, has_nul, id_field
 from orders.models import Customer, Order, OrderItem, Product
@@ -16,6 +17,7 @@ from refunds.models import Refund
 
 
 class CancellationReasonSerializer(serializers.ModelSerializer):
+    pk = serializers.IntegerField(read_only=True)
     translations = serializers.JSONField(
         required=False, allow_null=True, help_text='Subject per language, e.g. {"tr": {"subject": "..."}}.'
     )
@@ -24,6 +26,7 @@ class CancellationReasonSerializer(serializers.ModelSerializer):
         model = CancellationReason
         fields = (
             "id",
+            "pk",
             "cancellation_type",
             "subject",
             "extra_information_needed",
@@ -35,7 +38,7 @@ class CancellationReasonSerializer(serializers.ModelSerializer):
             "created_date",
             "modified_date",
         )
-        read_only_fields = ("id", "uuid", "created_date", "modified_date")
+        read_only_fields = ("id", "pk", "uuid", "created_date", "modified_date")
         # The column's range on every database (SQLite would not check it).
         extra_kwargs = {"order": {"min_value": 0, "max_value": 2_147_483_647}}
 
@@ -166,6 +169,7 @@ class EasyReturnSerializer(serializers.ModelSerializer):
 
 
 class CancellationRequestSerializer(serializers.ModelSerializer):
+    pk = serializers.IntegerField(read_only=True)
     iban = serializers.SerializerMethodField(help_text="Masked: the first 4 and last 4 characters.")
     easy_return = EasyReturnSerializer(read_only=True, allow_null=True)
 
@@ -173,6 +177,7 @@ class CancellationRequestSerializer(serializers.ModelSerializer):
         model = CancellationRequest
         fields = (
             "id",
+            "pk",
             "order_item",
             "reason",
             "description",
@@ -292,11 +297,8 @@ class _DetailedReasonSerializer(CancellationReasonSerializer):
     pk = serializers.IntegerField(read_only=True)
 
     class Meta(CancellationReasonSerializer.Meta):
-        fields = ("pk", *CancellationReasonSerializer.Meta.fields[1:])
+        fields = ("pk", *(f for f in CancellationReasonSerializer.Meta.fields if f not in ("id", "pk")))
         read_only_fields = fields
-
-
-SECRET_CONF_MARKERS = ("secret", "password", "token", "api_key", "credential")
 
 
 class _DetailedChannelSerializer(serializers.ModelSerializer):
@@ -308,11 +310,7 @@ class _DetailedChannelSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_conf(self, channel) -> dict:
-        return {
-            key: value
-            for key, value in (channel.conf or {}).items()
-            if not any(marker in key.lower() for marker in SECRET_CONF_MARKERS)
-        }
+        return conf_without_secrets(channel.conf)
 
 
 class _DetailedCustomerSerializer(serializers.ModelSerializer):
@@ -345,9 +343,9 @@ class CancellationRequestDetailedSerializer(CancellationRequestSerializer):
 
     class Meta(CancellationRequestSerializer.Meta):
         fields = (
-            *CancellationRequestSerializer.Meta.fields[:11],
+            *CancellationRequestSerializer.Meta.fields[:12],
             "channel",
             "customer",
-            *CancellationRequestSerializer.Meta.fields[11:],
+            *CancellationRequestSerializer.Meta.fields[12:],
         )
         read_only_fields = fields

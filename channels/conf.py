@@ -29,3 +29,15 @@ def validate_conf(conf) -> None:
             messages.extend(exc.messages)
     if messages:
         raise ValidationError({"conf": messages})
+
+
+SECRET_CONF_MARKERS = ("secret", "password", "token", "api_key", "credential")
+
+
+def conf_without_secrets(conf) -> dict:
+    """The conf as a channel's own integration may read it: keys that look like credentials left out."""
+    return {
+        key: value
+        for key, value in (conf or {}).items()
+        if not any(marker in key.lower() for marker in SECRET_CONF_MARKERS)
+    }

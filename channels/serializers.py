@@ -3,7 +3,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from channels.conf import validate_conf
+from channels.conf import conf_without_secrets, validate_conf
 from channels.models import Channel
 from omnitron.api.serializers import IdRelatedField, JSONObjectField
 
@@ -24,6 +24,28 @@ class ChannelSerializer(serializers.ModelSerializer):
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict["conf"]) from None
         return value
+
+
+class ChannelReadSerializer(ChannelSerializer):
+    """A channel as its own channel user reads it: credentials left out of `conf`."""
+
+    conf = serializers.SerializerMethodField()
+
+    class Meta(ChannelSerializer.Meta):
+        read_only_fields = ChannelSerializer.Meta.fields
+
+    def get_conf(self, channel) -> dict:
+        return conf_without_secrets(channel.conf)
+
+
+class ActiveUserSerializer(serializers.ModelSerializer):
+    pk = serializers.IntegerField(read_only=True)
+    channels = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = User
+        fields = ("id", "pk", "username", "is_staff", "channels")
+        read_only_fields = fields
 
 
 class LoginInputSerializer(serializers.Serializer):

@@ -8,12 +8,14 @@ from rest_framework.views import APIView
 from channels import services
 from channels.models import Channel
 from channels.serializers import (
+    ActiveUserSerializer,
+    ChannelReadSerializer,
     ChannelSerializer,
     LoginInputSerializer,
     LoginOutputSerializer,
     UserSerializer,
 )
-from omnitron.api.permissions import IsStaff
+from omnitron.api.permissions import IsStaff, IsStaffOrReadsOwnChannel
 
 User = get_user_model()
 
@@ -30,12 +32,32 @@ class LoginView(APIView):
         return Response({"key": token.key})
 
 
+class ActiveUserView(APIView):
+    """The user the token belongs to: how omnisdk checks that a stored token is still good."""
+
+    @extend_schema(responses={200: ActiveUserSerializer}, tags=["auth"])
+    def get(self, request):
+        return Response(ActiveUserSerializer(request.user).data)
+
+
 @extend_schema(tags=["channels"])
 class ChannelViewSet(viewsets.ModelViewSet):
-    queryset = Channel.objects.all()
     serializer_class = ChannelSerializer
-    permission_classes = [IsAuthenticated, IsStaff]
+    permission_classes = [IsAuthenticated, IsStaffOrReadsOwnChannel]
     filterset_fields = ("channel_type", "is_active")
+
+    def get_serializer_class(self):
+        user = self.request.user
+        if user.is_authenticated and not user.is_staff:
+            return ChannelReadSerializer
+        return ChannelSerializer
+
+    def get_queryset(self):
+        channels = Channel.objects.all()
+        user = self.request.user
+        if self.action == "list" and user.is_authenticated and not user.is_staff:
+            channels = channels.filter(users=user)
+        return channels
 
     def perform_destroy(self, instance):
         services.channel_delete(channel=instance)

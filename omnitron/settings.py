@@ -45,6 +45,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "omnitron.api.middleware.ApiJsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -55,6 +56,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "omnitron.urls"
+# An API request whose body is larger is refused with 413 before it is read.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 WSGI_APPLICATION = "omnitron.wsgi.application"
 
 TEMPLATES = [
@@ -122,6 +125,8 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # `/api/v1/` serves the same routes as `/api/i1/` and `/api/channel/` for Omnitron's clients: documented once.
+    "PREPROCESSING_HOOKS": ["omnitron.api.schema.drop_alias_routes"],
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.models.OrderStatus",

@@ -11,7 +11,7 @@ from cancellations.views import (
     ChannelOrderCancelView,
     OrderCancelView,
 )
-from channels.views import ChannelViewSet, LoginView, UserViewSet
+from channels.views import ActiveUserView, ChannelViewSet, LoginView, UserViewSet
 from omnitron.api.health import HealthView
 from omnitron.api.routers import Router
 from orders.views import ChannelOrderItemViewSet, ChannelOrderViewSet, OrderItemViewSet, OrderViewSet
@@ -31,17 +31,27 @@ sales_channel.register("cancellation_reasons", ChannelCancellationReasonViewSet,
 sales_channel.register("cancellation_requests", CancellationRequestViewSet, basename="channel-cancellation-request")
 sales_channel.register("cancellation_plans", ChannelCancellationPlanViewSet, basename="channel-cancellation-plan")
 
+back_office_urls = [
+    path("auth/login/", LoginView.as_view(), name="login"),
+    path("active_user/", ActiveUserView.as_view(), name="active-user"),
+    path("orders/<id:pk>/cancel/", OrderCancelView.as_view(), name="order-cancel"),
+    path("", include(back_office.urls)),
+]
+sales_channel_urls = [
+    path("orders/<id:pk>/cancel/", ChannelOrderCancelView.as_view(), name="channel-order-cancel"),
+    path("", include(sales_channel.urls)),
+]
+
+# Omnitron's own clients (omnisdk, channel-app) speak `/api/v1/`: every route is served there too, by the same
+# views under the same rules. When two patterns share a name, reverse() takes the one listed last, so the canonical
+# prefixes of the contract (`/api/channel/`, `/api/i1/`) come last and links the service builds itself use them.
+# The OpenAPI schema documents each route once, under its canonical prefix (see SPECTACULAR_SETTINGS).
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/i1/auth/login/", LoginView.as_view(), name="login"),
-    path("api/i1/orders/<id:pk>/cancel/", OrderCancelView.as_view(), name="order-cancel"),
-    path(
-        "api/channel/<id:channel_id>/orders/<id:pk>/cancel/",
-        ChannelOrderCancelView.as_view(),
-        name="channel-order-cancel",
-    ),
-    path("api/i1/", include(back_office.urls)),
-    path("api/channel/<id:channel_id>/", include(sales_channel.urls)),
+    path("api/v1/channel/<id:channel_id>/", include(sales_channel_urls)),
+    path("api/v1/", include(back_office_urls)),
+    path("api/channel/<id:channel_id>/", include(sales_channel_urls)),
+    path("api/i1/", include(back_office_urls)),
     path("api/health/", HealthView.as_view(), name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

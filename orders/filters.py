@@ -1,10 +1,11 @@
 import django_filters
 
-from omnitron.api.filters import EmailFilter, IdFilter
-from orders.models import CancelStatus, Order, OrderStatus
+from omnitron.api.filters import EmailFilter, IdFilter, IdInFilter
+from orders.models import CancelStatus, Order, OrderItem, OrderStatus
 
 
 class OrderFilter(django_filters.FilterSet):
+    pk__in = IdInFilter(field_name="id", lookup_expr="in", help_text="Comma-separated order ids.")
     number = django_filters.CharFilter(field_name="number")
     status = django_filters.ChoiceFilter(choices=OrderStatus.choices)
     cancel_status = django_filters.ChoiceFilter(
@@ -17,4 +18,17 @@ class OrderFilter(django_filters.FilterSet):
 
     class Meta:
         model = Order
+        fields = ()
+
+
+class OrderItemFilter(django_filters.FilterSet):
+    """What channel-app asks for: `?order=<id>&sort=id`."""
+
+    order = IdFilter(field_name="order_id")
+    pk__in = IdInFilter(field_name="id", lookup_expr="in", help_text="Comma-separated item ids.")
+    status = django_filters.ChoiceFilter(choices=OrderStatus.choices)
+    sort = django_filters.OrderingFilter(fields=(("id", "id"),), help_text="`id` or `-id`.")
+
+    class Meta:
+        model = OrderItem
         fields = ()

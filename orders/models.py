@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Upper
+from django.db.models.functions import Lower, Upper
 
 from omnitron.models import BaseModel, money_field
 
@@ -129,6 +129,7 @@ class Order(BaseModel):
     payment_option = models.CharField(max_length=32, choices=PaymentOption.choices)
     payment_reference = models.CharField(max_length=128, null=True, blank=True)
     financing_application_id = models.CharField(max_length=128, null=True, blank=True)
+    extra_field = models.JSONField(default=dict, blank=True, help_text="The channel's own data, kept as sent.")
 
     class Meta:
         ordering = ["-id"]
@@ -153,6 +154,8 @@ class Order(BaseModel):
             models.CheckConstraint(
                 condition=Q(payment_option__in=PaymentOption.values), name="order_payment_option_known"
             ),
+            # ISO 4217, stored in lowercase as Omnitron returns it ("try"); the API normalises any case.
+            models.CheckConstraint(condition=Q(currency=Lower("currency")), name="order_currency_lowercase"),
         ]
         indexes = [
             models.Index(fields=["number"], name="order_number_idx"),
@@ -179,6 +182,7 @@ class OrderItem(BaseModel):
     discount_amount = money_field(help_text="This item's share of the order discount, fixed at intake.")
     amount = money_field(help_text="What the customer paid for the line: price x quantity less its discount share.")
     refund_amount = money_field()
+    extra_field = models.JSONField(default=dict, blank=True, help_text="The channel's own data, kept as sent.")
 
     class Meta:
         ordering = ["id"]

@@ -18,7 +18,7 @@ def order_get(*, order_id: int) -> Order:
 
 
 def order_item_list(*, channel_id: int | None = None) -> QuerySet[OrderItem]:
-    queryset = OrderItem.objects.select_related("product")
+    queryset = OrderItem.objects.select_related("product").order_by("id")
     if channel_id is not None:
         queryset = queryset.filter(order__channel_id=channel_id)
     return queryset

@@ -1,11 +1,23 @@
-import re
-
+import pycountry
 from rest_framework import serializers
 
+from omnitron.api.serializers import JSONObjectField
 from omnitron.models import MONEY
 from orders.models import FULFILMENT_STATUSES, Customer, Order, OrderItem, OrderStatus, PaymentOption, Product
 
-CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+
+def currency_normalize(value: str) -> str:
+    """An ISO 4217 code in any case -> lowercase, as Omnitron stores and returns it ("try"); anything else is
+    refused."""
+    code = value.strip()
+    if (
+        len(code) != 3
+        or not code.isascii()
+        or not code.isalpha()
+        or pycountry.currencies.get(alpha_3=code.upper()) is None
+    ):
+        raise serializers.ValidationError(f"{value!r} is not an ISO 4217 currency code (e.g. try, eur, usd).")
+    return code.lower()
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -21,12 +33,14 @@ class ProductSerializer(serializers.ModelSerializer):
 
 
 class OrderItemSerializer(serializers.ModelSerializer):
+    pk = serializers.IntegerField(read_only=True)
     product = ProductSerializer(read_only=True)
 
     class Meta:
         model = OrderItem
         fields = (
             "id",
+            "pk",
             "product",
             "quantity",
             "price",
@@ -35,11 +49,14 @@ class OrderItemSerializer(serializers.ModelSerializer):
             "cancel_status",
             "cancelled_quantity",
             "refund_amount",
+            "extra_field",
+            "modified_date",
         )
         read_only_fields = fields
 
 
 class OrderDetailSerializer(serializers.ModelSerializer):
+    pk = serializers.IntegerField(read_only=True)
     customer = CustomerSerializer(read_only=True)
     items = OrderItemSerializer(many=True, read_only=True)
 
@@ -47,6 +64,7 @@ class OrderDetailSerializer(serializers.ModelSerializer):
         model = Order
         fields = (
             "id",
+            "pk",
             "number",
             "remote_id",
             "channel",
@@ -62,11 +80,21 @@ class OrderDetailSerializer(serializers.ModelSerializer):
             "discount_refund_amount",
             "shipping_refund_amount",
             "payment_option",
+            "extra_field",
             "items",
             "created_date",
             "modified_date",
         )
         read_only_fields = fields
+
+
+def _remote_id_from_extra_field(attrs: dict) -> dict:
+    """channel-app keeps the channel's own id of an order or a line in `extra_field["id"]`: it stands in for a
+    missing `remote_id`."""
+    fallback = attrs["extra_field"].get("id")
+    if not attrs.get("remote_id") and fallback not in (None, ""):
+        attrs["remote_id"] = str(fallback)[:128]
+    return attrs
 
 
 class CustomerInputSerializer(serializers.Serializer):
@@ -93,12 +121,21 @@ class OrderItemInputSerializer(serializers.Serializer):
         required=False,
         help_text='Defaults to "400" (approved).',
     )
+    remote_id = serializers.CharField(
+        max_length=128, required=False, allow_null=True, allow_blank=True, help_text="The line's id in the channel."
+    )
+    extra_field = JSONObjectField(required=False, default=dict)
+
+    def validate(self, attrs):
+        return _remote_id_from_extra_field(attrs)
 
 
 class OrderCreateInputSerializer(serializers.Serializer):
     number = serializers.CharField(max_length=128)
     date_placed = serializers.DateTimeField()
-    currency = serializers.CharField(max_length=3, help_text="ISO 4217 code, e.g. TRY or EUR.")
+    currency = serializers.CharField(
+        max_length=8, help_text='ISO 4217 code in any case, e.g. "try" or "EUR"; stored and returned in lowercase.'
+    )
     amount = serializers.DecimalField(**MONEY, min_value=0, help_text="What the customer paid, shipping included.")
     shipping_amount = serializers.DecimalField(**MONEY, min_value=0, default=0)
     discount_amount = serializers.DecimalField(**MONEY, min_value=0, default=0)
@@ -106,15 +143,15 @@ class OrderCreateInputSerializer(serializers.Serializer):
     payment_reference = serializers.CharField(max_length=128, required=False, allow_null=True, allow_blank=True)
     financing_application_id = serializers.CharField(max_length=128, required=False, allow_null=True, allow_blank=True)
     remote_id = serializers.CharField(max_length=128, required=False, allow_null=True, allow_blank=True)
+    extra_field = JSONObjectField(required=False, default=dict)
     customer = CustomerInputSerializer()
     items = OrderItemInputSerializer(many=True, allow_empty=False, max_length=500)
 
     def validate_currency(self, value):
-        if not CURRENCY_RE.match(value):
-            raise serializers.ValidationError("A three-letter ISO 4217 code in capitals is required, e.g. EUR.")
-        return value
+        return currency_normalize(value)
 
     def validate(self, attrs):
+        attrs = _remote_id_from_extra_field(attrs)
         errors = {}
         if attrs["payment_option"] == PaymentOption.CREDIT_CARD and not attrs.get("payment_reference"):
             errors["payment_reference"] = ["Required for credit_card: the purchase transaction's id at the gateway."]

@@ -150,6 +150,7 @@ def order_create(*, channel: Channel, data: dict, actor=None) -> Order:
                 payment_option=data["payment_option"],
                 payment_reference=data.get("payment_reference"),
                 financing_application_id=data.get("financing_application_id"),
+                extra_field=data.get("extra_field", {}),
             )
             OrderItem.objects.bulk_create(
                 [
@@ -162,6 +163,7 @@ def order_create(*, channel: Channel, data: dict, actor=None) -> Order:
                         status=status,
                         discount_amount=share,
                         amount=value - share,
+                        extra_field=line.get("extra_field", {}),
                     )
                     for line, status, value, share in zip(items_data, statuses, values, shares, strict=True)
                 ]

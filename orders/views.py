@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from omnitron.api.mixins import ChannelScopedMixin
 from omnitron.api.permissions import IsStaff
 from orders import selectors, services
-from orders.filters import OrderFilter
+from orders.filters import OrderFilter, OrderItemFilter
 from orders.serializers import (
     OrderCreateInputSerializer,
     OrderDetailSerializer,
@@ -47,8 +47,9 @@ class ChannelOrderViewSet(ChannelScopedMixin, mixins.CreateModelMixin, viewsets.
         )
 
 
-class _OrderItemStatusMixin(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class _OrderItemStatusMixin(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = OrderItemSerializer
+    filterset_class = OrderItemFilter
     http_method_names = ["get", "patch", "head", "options"]
 
     @extend_schema(request=OrderItemStatusInputSerializer, responses={200: OrderItemSerializer})
@@ -64,7 +65,8 @@ class _OrderItemStatusMixin(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
 @extend_schema(tags=["orders"])
 class OrderItemViewSet(_OrderItemStatusMixin):
-    """Fulfilment progress of any order item (back office)."""
+    """Order items (list filtered by `order`, as channel-app reads them) and their fulfilment progress
+    (back office)."""
 
     permission_classes = [IsAuthenticated, IsStaff]
 
@@ -74,7 +76,7 @@ class OrderItemViewSet(_OrderItemStatusMixin):
 
 @extend_schema(tags=["orders"])
 class ChannelOrderItemViewSet(ChannelScopedMixin, _OrderItemStatusMixin):
-    """Fulfilment progress of the channel's own order items."""
+    """The channel's own order items and their fulfilment progress."""
 
     def get_queryset(self):
         return selectors.order_item_list(channel_id=self.channel_id)

@@ -37,9 +37,13 @@ class FinancingClient:
     def __init__(
         self, base_url: str, api_key: str, timeout: float = 10.0, transport: httpx.BaseTransport | None = None
     ):
+        headers = {"Content-Type": "application/json"}
+        if api_key:
+            # Without a key no Authorization header at all: "Bearer " with nothing after it is not a valid header.
+            headers["Authorization"] = f"Bearer {api_key}"
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
-            headers={"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"},
+            headers=headers,
             timeout=httpx.Timeout(connect=min(timeout, 5.0), read=timeout, write=timeout, pool=timeout),
             transport=transport,
         )
@@ -80,6 +84,12 @@ class FinancingClient:
         body = {} if items is None else {"items": items}
         try:
             response = self._http.put(path, json=body, headers={"Idempotency-Key": idempotency_key})
+        except (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+            # The request could not even be built or sent as HTTP (a bad header, URL or scheme in the settings):
+            # the same request would fail the same way every time, so it is final, not a connection problem.
+            raise FinancingError(
+                None, "REQUEST_INVALID", f"The request could not be sent: {exc}", retryable=False
+            ) from exc
         except httpx.TimeoutException as exc:
             # The provider may have acted on it; the idempotency key makes the next attempt harmless.
             raise FinancingError(None, "TIMEOUT", f"No answer in time: {exc!r}", retryable=True) from exc
@@ -120,11 +130,16 @@ def financing_client_from_settings() -> FinancingClient:
         raise FinancingError(
             None, "NOT_CONFIGURED", "FINANCING_BASE_URL is not set to an http(s) URL.", retryable=False
         )
-    return FinancingClient(
-        base_url=base_url,
-        api_key=getattr(settings, "FINANCING_API_KEY", ""),
-        timeout=float(getattr(settings, "FINANCING_TIMEOUT", 10.0)),
-    )
+    try:
+        return FinancingClient(
+            base_url=base_url,
+            api_key=getattr(settings, "FINANCING_API_KEY", ""),
+            timeout=float(getattr(settings, "FINANCING_TIMEOUT", 10.0)),
+        )
+    except (UnicodeEncodeError, ValueError, httpx.InvalidURL) as exc:
+        raise FinancingError(
+            None, "NOT_CONFIGURED", f"The financing settings cannot make a request: {exc}", retryable=False
+        ) from exc
 
 
 def financing_item(product: Product) -> dict:

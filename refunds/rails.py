@@ -41,7 +41,7 @@ class OriginalPaymentRail(Rail):
         gateway = import_string(settings.REFUND_CARD_GATEWAY)()
         return gateway.refund(
             amount=refund.amount,
-            currency=refund.currency,
+            currency=refund.currency.upper(),  # stored as Omnitron spells it ("try"); gateways take ISO capitals
             payment_reference=refund.plan.order.payment_reference or "",
             idempotency_key=refund_idempotency_key(refund),
         )

@@ -200,7 +200,7 @@ def bank_transfers_export(*, transfer_ids: list[int]) -> str:
                     transfer.iban,
                     transfer.holder_name,
                     f"{transfer.amount:.2f}",
-                    transfer.currency,
+                    transfer.currency.upper(),
                     transfer.refund.plan.order.number,
                     transfer.refund_id,
                 ]

@@ -15,8 +15,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 STAFF_ONLY_PATHS = [
-    "/api/i1/channels/",
-    "/api/i1/channels/{channel}/",
     "/api/i1/users/",
     "/api/i1/users/{staff}/",
     "/api/i1/orders/",
@@ -33,6 +31,16 @@ CHANNEL_PATHS = [
     "/api/channel/{channel}/cancellation_reasons/",
     "/api/channel/{channel}/cancellation_reasons/{reason}/",
 ]
+
+
+def with_v1_aliases(paths):
+    """Every route is also served under /api/v1/ (Omnitron's clients), under the same rules."""
+    aliases = [p.replace("/api/i1/", "/api/v1/").replace("/api/channel/", "/api/v1/channel/") for p in paths]
+    return paths + aliases
+
+
+STAFF_ONLY_PATHS = with_v1_aliases(STAFF_ONLY_PATHS)
+CHANNEL_PATHS = with_v1_aliases(CHANNEL_PATHS)
 
 
 @pytest.fixture
@@ -145,3 +153,39 @@ def test_inactive_user_token_is_refused(world):
     world["channel_user"].is_active = False
     world["channel_user"].save()
     assert client.get(fill("/api/channel/{channel}/orders/", world)).status_code == 401
+
+
+@pytest.mark.parametrize("prefix", ["/api/i1", "/api/v1"])
+def test_channel_user_reads_its_own_channels_only_and_changes_none(world, prefix):
+    client = auth_client(world["channel_user"])
+    own, other = world["channel"], world["other"]
+
+    listed = client.get(f"{prefix}/channels/")
+    assert listed.status_code == 200
+    assert [row["id"] for row in listed.json()["results"]] == [own.pk]
+    assert client.get(f"{prefix}/channels/{own.pk}/").json()["conf"] == own.conf
+    assert client.get(f"{prefix}/channels/{other.pk}/").status_code == 403
+    assert client.patch(f"{prefix}/channels/{own.pk}/", {"name": "Renamed"}, format="json").status_code == 403
+    assert client.delete(f"{prefix}/channels/{own.pk}/").status_code == 403
+    assert client.post(f"{prefix}/channels/", {"name": "New"}, format="json").status_code == 403
+    own.refresh_from_db()
+    assert own.name != "Renamed"
+
+
+@pytest.mark.parametrize("prefix", ["/api/i1", "/api/v1"])
+def test_active_user_is_the_token_user(world, prefix, anon_client):
+    channel_user, staff_user = world["channel_user"], world["staff_user"]
+
+    mine = auth_client(channel_user).get(f"{prefix}/active_user/")
+    staffs = auth_client(staff_user).get(f"{prefix}/active_user/")
+
+    assert mine.status_code == 200
+    assert mine.json() == {
+        "id": channel_user.pk,
+        "pk": channel_user.pk,
+        "username": channel_user.username,
+        "is_staff": False,
+        "channels": [world["channel"].pk],
+    }
+    assert (staffs.json()["id"], staffs.json()["is_staff"]) == (staff_user.pk, True)
+    assert anon_client.get(f"{prefix}/active_user/").status_code == 401

@@ -1,4 +1,4 @@
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 
 class IsStaff(BasePermission):
@@ -26,3 +26,20 @@ class HasChannelAccess(BasePermission):
         if user.is_staff:
             return True
         return user.channels.filter(pk=view.kwargs["channel_id"]).exists()
+
+
+class IsStaffOrReadsOwnChannel(BasePermission):
+    """`/api/i1/channels/`: staff manage every channel; a channel user may read the channels it is linked to (the
+    integration reads its own `conf` and `is_active`, as channel-app does on start-up) and nothing else: another
+    channel is 403, like every `/api/channel/{channel_id}/` path of a channel it is not linked to."""
+
+    message = "Only back-office (staff) users may change channels; a channel user reads its own channels only."
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        return user.is_staff or request.method in SAFE_METHODS
+
+    def has_object_permission(self, request, view, obj):
+        return request.user.is_staff or request.user.channels.filter(pk=obj.pk).exists()

@@ -75,7 +75,7 @@ def test_retry_action_queues_failed_refunds_again(admin_client, channel, django_
         kind="items",
         method="original_payment",
         amount=Decimal("100.00"),
-        currency="TRY",
+        currency="try",
         status="failed",
         attempts=3,
         last_error="declined",

@@ -64,7 +64,7 @@ def populate(rows: int = 3000) -> Channel:
                 customer=customers[n % len(customers)],
                 number=f"ORD-{n:05d}",
                 date_placed=now - timedelta(minutes=rng.randrange(0, 60 * 24 * 365)),
-                currency="TRY",
+                currency="try",
                 amount=Decimal("10.00"),
                 payment_option="credit_card",
             )

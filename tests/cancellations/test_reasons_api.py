@@ -7,6 +7,7 @@ pytestmark = pytest.mark.django_db
 
 REASON_FIELDS = {
     "id",
+    "pk",
     "cancellation_type",
     "subject",
     "extra_information_needed",

@@ -26,6 +26,7 @@ MASKED = "TR33******************1326"
 
 REQUEST_FIELDS = {
     "id",
+    "pk",
     "order_item",
     "reason",
     "description",

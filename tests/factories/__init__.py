@@ -89,7 +89,7 @@ class OrderFactory(DjangoModelFactory):
     number = factory.Sequence(lambda n: f"ORD-{n:06d}")
     date_placed = factory.LazyFunction(timezone.now)
     status = "400"
-    currency = "TRY"
+    currency = "try"
     amount = Decimal("0.00")
     discount_amount = Decimal("0.00")
     shipping_amount = Decimal("0.00")
@@ -174,7 +174,7 @@ class RefundFactory(DjangoModelFactory):
     kind = "items"
     method = "original_payment"
     amount = Decimal("100.00")
-    currency = "TRY"
+    currency = "try"
 
 
 class BankTransferFactory(DjangoModelFactory):
@@ -187,7 +187,7 @@ class BankTransferFactory(DjangoModelFactory):
     iban = "DE89370400440532013000"
     holder_name = "Ayse Yilmaz"
     amount = factory.SelfAttribute("refund.amount")
-    currency = "TRY"
+    currency = "try"
     reference = factory.Sequence(lambda n: f"BT-{n:08d}")
 
 
@@ -197,7 +197,7 @@ class LoyaltyTransactionFactory(DjangoModelFactory):
 
     customer = factory.SubFactory(CustomerFactory)
     amount = Decimal("10.00")
-    currency = "TRY"
+    currency = "try"
 
 
 class IdempotencyRecordFactory(DjangoModelFactory):

@@ -11,6 +11,7 @@ pytestmark = pytest.mark.django_db
 
 ORDER_FIELDS = {
     "id",
+    "pk",
     "number",
     "remote_id",
     "channel",
@@ -26,6 +27,7 @@ ORDER_FIELDS = {
     "discount_refund_amount",
     "shipping_refund_amount",
     "payment_option",
+    "extra_field",
     "items",
     "created_date",
     "modified_date",
@@ -88,7 +90,7 @@ def test_limit_is_capped_at_100(staff_client, channel):
                 customer=orders[0].customer,
                 number=f"BULK-{n}",
                 date_placed=timezone.now(),
-                currency="TRY",
+                currency="try",
                 payment_option="loyalty_money",
             )
             for n in range(110)

@@ -265,6 +265,45 @@ def test_without_a_base_url_the_rail_is_not_configured(settings):
     assert outcome.error.startswith("NOT_CONFIGURED: ")
 
 
+def test_without_an_api_key_no_authorization_header_is_sent(provider, settings):
+    # given
+    settings.FINANCING_API_KEY = ""
+    order = financing_order(1)
+    (item,) = order.items.all()
+    refund = items_refund(plan_of(order, [(item, 1)]))
+    provider.expect_request(CANCEL_PATH, method="PUT").respond_with_json({"id": "APP-1", "state": "CANCELLED"})
+
+    # when
+    outcome = FinancingRail().refund(refund)
+
+    # then
+    assert outcome.succeeded, outcome.error
+    (request,) = requests_to(provider)
+    assert "Authorization" not in request.headers
+    assert request.headers["Idempotency-Key"] == f"refund-{refund.uuid}"
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "code"),
+    [
+        ("FINANCING_API_KEY", "key with a\nnewline", "REQUEST_INVALID: "),
+        ("FINANCING_API_KEY", "clé-non-ascii", "NOT_CONFIGURED: "),
+    ],
+)
+def test_a_request_that_cannot_be_built_is_final_and_never_sent(provider, settings, setting, value, code):
+    setattr(settings, setting, value)
+    order = financing_order(1)
+    (item,) = order.items.all()
+    refund = items_refund(plan_of(order, [(item, 1)]))
+
+    outcome = FinancingRail().refund(refund)
+
+    assert not outcome.succeeded
+    assert not outcome.retryable
+    assert outcome.error.startswith(code), outcome.error
+    assert requests_to(provider) == []
+
+
 def test_every_attempt_for_a_refund_carries_the_same_idempotency_key(provider):
     order = financing_order(1)
     (item,) = order.items.all()
