@@ -44,9 +44,11 @@ def order_cancel_status_from_items(cancel_statuses: Iterable[str | None]) -> str
 
 
 def order_aggregates_refresh(*, order: Order, items: list[OrderItem], actor=None) -> list[str]:
-    """Recompute the order's `status` and `cancel_status` from its items (already locked by the caller).
+    """Recompute the order's `status` and `cancel_status` from its items (already locked by the caller), after
+    the caller changed some of them.
 
-    Returns the names of the fields that changed, after saving them.
+    The order's `modified_date` moves even when neither field changes: a change of an item is a change of the order
+    (the channel's `orders/updates/` feed relies on it). Returns the names of the fields that changed.
     """
     changed = []
     status = order_status_from_items(item.status for item in items)
@@ -63,8 +65,7 @@ def order_aggregates_refresh(*, order: Order, items: list[OrderItem], actor=None
     if cancel_status != order.cancel_status:
         order.cancel_status = cancel_status
         changed.append("cancel_status")
-    if changed:
-        order.save(update_fields=[*changed, "modified_date"])
+    order.save(update_fields=[*changed, "modified_date"])
     return changed
 
 

@@ -1,5 +1,7 @@
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
+from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -28,8 +30,18 @@ def exception_handler(exc, context):
             },
             status=status.HTTP_409_CONFLICT,
         )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
-    if isinstance(exc, exceptions.ValidationError) and isinstance(response.data, dict):
+    if response is None or not isinstance(response.data, dict):
+        return response
+    if isinstance(exc, exceptions.ValidationError):
         # Every refusal carries a machine-readable code; input that fails validation is simply "invalid".
         response.data.setdefault("code", "invalid")
+    elif isinstance(exc, exceptions.APIException) and "detail" in response.data:
+        # 401, 403, 404, 405, 406, 415, 429 ...: `{"detail", "code"}` like every other error under /api/.
+        codes = exc.get_codes()
+        response.data.setdefault("code", codes if isinstance(codes, str) else exc.default_code)
     return response

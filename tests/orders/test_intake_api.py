@@ -122,6 +122,49 @@ def test_staff_may_hand_over_orders_for_any_channel(staff_client, other_channel)
     assert post_order(staff_client, other_channel, VALID_ORDER).status_code == 201
 
 
+@pytest.mark.parametrize("spelling", ["try", "TRY", "Try", " try "])
+def test_currency_is_taken_in_any_case_and_returned_in_lowercase(channel_client, channel, spelling):
+    response = post_order(channel_client, channel, {**VALID_ORDER, "currency": spelling})
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["currency"] == "try"
+    assert Order.objects.get().currency == "try"
+
+
+def test_other_iso_currencies_are_accepted(channel_client, channel):
+    for number, code in (("EUR-1", "eur"), ("USD-1", "USD"), ("GBP-1", "gbp")):
+        response = post_order(channel_client, channel, {**VALID_ORDER, "number": number, "currency": code})
+        assert (response.status_code, response.json()["currency"]) == (201, code.lower())
+
+
+def test_extra_field_is_kept_and_its_id_stands_in_for_a_missing_remote_id(channel_client, channel):
+    body = copy.deepcopy(VALID_ORDER)
+    del body["remote_id"]
+    body["extra_field"] = {"id": 98765, "source": "app"}
+    body["items"][0]["extra_field"] = {"id": "line-1"}
+
+    response = post_order(channel_client, channel, body)
+
+    assert response.status_code == 201, response.json()
+    order = response.json()
+    assert (order["remote_id"], order["extra_field"]) == ("98765", {"id": 98765, "source": "app"})
+    assert [item["extra_field"] for item in order["items"]] == [{"id": "line-1"}, {}, {}]
+    assert order["pk"] == order["id"]
+    assert all(item["pk"] == item["id"] and item["modified_date"] for item in order["items"])
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [({"extra_field": ["not", "an", "object"]}, "extra_field"), ({"extra_field": "text"}, "extra_field")],
+)
+def test_extra_field_must_be_an_object(channel_client, channel, change, field):
+    response = post_order(channel_client, channel, {**VALID_ORDER, **change})
+
+    assert response.status_code == 400
+    assert field in response.json()
+    assert_nothing_created()
+
+
 def assert_nothing_created():
     assert Order.objects.count() == 0
     assert OrderItem.objects.count() == 0

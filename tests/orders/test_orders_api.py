@@ -2,6 +2,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from orders.models import Order, OrderEvent
@@ -248,3 +250,92 @@ class TestItemStatus:
         item = order_with_items(channel=channel).items.get()
         assert staff_client.put(f"/api/i1/order_items/{item.pk}/", {"status": "500"}, format="json").status_code == 405
         assert staff_client.delete(f"/api/i1/order_items/{item.pk}/").status_code == 405
+
+
+@pytest.mark.parametrize("prefix", ["/api/i1", "/api/v1"])
+def test_order_list_filters_by_pk_in(staff_client, channel, prefix):
+    first, _second, third = (order_with_items(channel=channel) for _ in range(3))
+
+    response = staff_client.get(f"{prefix}/orders/?pk__in={first.pk},{third.pk}")
+
+    assert response.status_code == 200
+    assert {row["id"] for row in response.json()["results"]} == {first.pk, third.pk}
+    assert response.json()["count"] == 2
+
+
+@pytest.mark.parametrize("value", ["1,x", "abc", "1.5", "-1"])
+def test_a_malformed_pk_in_is_400(staff_client, value):
+    response = staff_client.get(f"/api/i1/orders/?pk__in={value}")
+
+    assert response.status_code == 400
+    assert "pk__in" in response.json()
+
+
+def test_channel_order_list_pk_in_never_reaches_another_channel(channel_client, channel, other_channel):
+    own = order_with_items(channel=channel)
+    foreign = order_with_items(channel=other_channel)
+
+    response = channel_client.get(f"/api/v1/channel/{channel.pk}/orders/?pk__in={own.pk},{foreign.pk}")
+
+    assert [row["id"] for row in response.json()["results"]] == [own.pk]
+
+
+@pytest.mark.parametrize("prefix", ["/api/channel/{channel}", "/api/v1/channel/{channel}"])
+def test_channel_lists_the_items_of_an_order_sorted_by_id(channel_client, channel, other_channel, prefix):
+    order = order_with_items(channel=channel, lines=[(Decimal("10.00"), 1)] * 12)
+    order_with_items(channel=channel)
+    foreign = order_with_items(channel=other_channel)
+    base = prefix.format(channel=channel.pk)
+
+    first = channel_client.get(f"{base}/order_items/?order={order.pk}&sort=id").json()
+    second = channel_client.get(f"{base}/order_items/?order={order.pk}&sort=id&page=2").json()
+    backwards = channel_client.get(f"{base}/order_items/?order={order.pk}&sort=-id&limit=100").json()
+    foreign_items = channel_client.get(f"{base}/order_items/?order={foreign.pk}").json()
+
+    ids = sorted(order.items.values_list("id", flat=True))
+    assert first["count"] == 12
+    assert [row["id"] for row in first["results"] + second["results"]] == ids
+    assert second["next"] is None
+    assert [row["id"] for row in backwards["results"]] == ids[::-1]
+    assert foreign_items["count"] == 0
+
+
+def test_staff_lists_items_of_any_order(staff_client, other_channel):
+    order = order_with_items(channel=other_channel, lines=[(Decimal("10.00"), 1)] * 2)
+
+    response = staff_client.get(f"/api/i1/order_items/?order={order.pk}")
+
+    assert [row["pk"] for row in response.json()["results"]] == sorted(order.items.values_list("id", flat=True))
+
+
+@pytest.mark.parametrize("query", ["order=abc", "sort=price", "sort=drop table", "order=0"])
+def test_order_item_list_refuses_bad_filters(staff_client, query):
+    response = staff_client.get(f"/api/i1/order_items/?{query}")
+
+    assert response.status_code == 400
+    assert query.split("=")[0] in response.json()
+
+
+def test_order_item_list_query_count_does_not_grow_with_page_size(staff_client, channel):
+    order = order_with_items(channel=channel, lines=[(Decimal("10.00"), 1)] * 30)
+    counts = []
+    for limit in (1, 30):
+        with CaptureQueriesContext(connection) as queries:
+            response = staff_client.get(f"/api/i1/order_items/?order={order.pk}&limit={limit}")
+        assert len(response.json()["results"]) == limit
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+def test_a_change_of_one_item_moves_the_orders_modified_date(staff_client, channel):
+    # The order stays "400" (its other item is still there), but the channel's updates feed must see the change.
+    order = order_with_items(channel=channel, lines=[(Decimal("10.00"), 1), (Decimal("20.00"), 1)])
+    first = order.items.order_by("id").first()
+    before = order.modified_date
+
+    response = staff_client.patch(f"/api/i1/order_items/{first.pk}/", {"status": "450"}, format="json")
+
+    assert response.status_code == 200
+    order.refresh_from_db()
+    assert order.status == "400"
+    assert order.modified_date > before
