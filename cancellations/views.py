@@ -199,7 +199,8 @@ class CancellationRequestViewSet(ChannelScopedMixin, viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def approve(self, request, *args, **kwargs):
         instance = self.get_object()
-        data = CancellationRequestApproveInputSerializer(data=request.data)
+        # omnisdk posts the JSON `null` for an action without a body
+        data = CancellationRequestApproveInputSerializer(data=request.data if request.data is not None else {})
         data.is_valid(raise_exception=True)
         services.cancellation_request_approve(
             request_id=instance.pk, actor=request.user, forced_refund_amount=data.validated_data["forced_refund_amount"]
