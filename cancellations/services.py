@@ -4,7 +4,7 @@ endpoints and the approval of cancellation requests both go through it."""
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.db.models import Sum
@@ -23,10 +23,11 @@ from cancellations.models import (
     EasyReturn,
     EasyReturnStatus,
 )
+from cancellations.pricing import LineInput, plan_price
 from cancellations.strategies import strategy_for_channel
 from omnitron.errors import ApplicationError
 from orders.models import CancelStatus, Order, OrderEventType, OrderItem, OrderStatus, PaymentOption
-from orders.money import CENT, allocate
+from orders.money import CENT
 from orders.services import order_aggregates_refresh, order_event_write
 from refunds.models import Refund, RefundKind, RefundMethod, RefundStatus
 from refunds.services import refund_create, refund_enqueue, refund_retry_failed
@@ -67,12 +68,6 @@ def refund_method_for(*, payment_option: str, plan_type: str, as_loyalty_money: 
         PaymentOption.LOYALTY_MONEY: RefundMethod.LOYALTY_MONEY,
         PaymentOption.FUNDS_TRANSFER: RefundMethod.FUNDS_TRANSFER,
     }[payment_option]
-
-
-def _units_share(total: Decimal, quantity: int, units: int) -> Decimal:
-    """What the first `units` of `quantity` units carry of `total`: rounded to the cent, and all of `total` at
-    `units == quantity`, so successive partial cancels of one item give back exactly its value."""
-    return (total * units / quantity).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass
@@ -230,15 +225,6 @@ def _cargo_planned(order: Order) -> bool:
     return Refund.objects.filter(plan__order=order, kind=RefundKind.CARGO).exists()
 
 
-def _price_line(line: _Line) -> None:
-    """What cancelling these units gives back: their share of the item's amount, and of its discount."""
-    item, done, now = line.item, line.item.cancelled_quantity, line.item.cancelled_quantity + line.quantity
-    line.refund_amount = _units_share(item.amount, item.quantity, now) - _units_share(item.amount, item.quantity, done)
-    line.discount_refund_amount = _units_share(item.discount_amount, item.quantity, now) - _units_share(
-        item.discount_amount, item.quantity, done
-    )
-
-
 def _cargo_refund_granted(
     *,
     order: Order,
@@ -366,32 +352,37 @@ def order_cancel(
             is_cargo_refund=is_cargo_refund,
         )
 
-        for line in lines:
-            _price_line(line)
         method = refund_method_for(
             payment_option=order.payment_option, plan_type=plan_type, as_loyalty_money=refund_as_loyalty_money
         )
-        if method is None:  # nothing was collected, so nothing goes back
-            for line in lines:
-                line.refund_amount = ZERO
-            refund_cargo = False
-        computed = sum((line.refund_amount for line in lines), ZERO)
         refundable = order.amount - _reserved_on_order(order)
-        if forced is not None:
-            if forced > refundable:
-                raise ApplicationError(
-                    f"forced_refund_amount {forced} is more than the {refundable} still refundable on this order.",
-                    code="forced_refund_amount_too_high",
-                    field="forced_refund_amount",
+        if forced is not None and forced > refundable:
+            raise ApplicationError(
+                f"forced_refund_amount {forced} is more than the {refundable} still refundable on this order.",
+                code="forced_refund_amount_too_high",
+                field="forced_refund_amount",
+            )
+        price = plan_price(
+            lines=[
+                LineInput(
+                    amount=line.item.amount,
+                    discount_amount=line.item.discount_amount,
+                    quantity=line.item.quantity,
+                    cancelled_before=line.item.cancelled_quantity,
+                    units=line.quantity,
                 )
-            items_total = forced
-        else:
-            items_total = min(computed, refundable)
-        if items_total < computed:
-            for line, share in zip(lines, allocate(items_total, [line.refund_amount for line in lines]), strict=True):
-                line.refund_amount = share
-        shipping_left = order.shipping_amount - order.shipping_refund_amount
-        cargo_total = min(shipping_left, refundable - items_total) if refund_cargo else ZERO
+                for line in lines
+            ],
+            refundable=refundable,
+            shipping_left=order.shipping_amount - order.shipping_refund_amount,
+            forced=forced,
+            refunds_money=method is not None,  # None: nothing was collected, so nothing goes back
+            cargo_granted=refund_cargo,
+        )
+        for line, line_price in zip(lines, price.lines, strict=True):
+            line.refund_amount = line_price.refund_amount
+            line.discount_refund_amount = line_price.discount_refund_amount
+        items_total, cargo_total = price.items_total, price.cargo_total
 
         iban = holder = ""
         if method == RefundMethod.FUNDS_TRANSFER and (items_total > 0 or cargo_total > 0):
