@@ -12,6 +12,7 @@ from django.utils import timezone
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
+from cancellations import rules
 from cancellations.models import (
     CancellationPlan,
     CancellationPlanItem,
@@ -26,7 +27,7 @@ from cancellations.models import (
 from cancellations.pricing import LineInput, plan_price
 from cancellations.strategies import strategy_for_channel
 from omnitron.errors import ApplicationError
-from orders.models import CancelStatus, Order, OrderEventType, OrderItem, OrderStatus, PaymentOption
+from orders.models import CancelStatus, Order, OrderEventType, OrderItem, OrderStatus
 from orders.money import CENT
 from orders.services import order_aggregates_refresh, order_event_write
 from refunds.models import Refund, RefundKind, RefundMethod, RefundStatus
@@ -54,20 +55,6 @@ def iban_normalize(value: str | None, *, field: str = "iban") -> str:
         raise ApplicationError(
             "The IBAN is not valid (its country format or checksum is wrong).", code="iban_invalid", field=field
         ) from None
-
-
-def refund_method_for(*, payment_option: str, plan_type: str, as_loyalty_money: bool = False) -> str | None:
-    """How the money goes back, by how it came in. None: nothing was collected, nothing to refund."""
-    if as_loyalty_money:
-        return RefundMethod.LOYALTY_MONEY
-    if payment_option == PaymentOption.PAY_ON_DELIVERY:
-        return None if plan_type == CancellationPlanType.CANCEL else RefundMethod.FUNDS_TRANSFER
-    return {
-        PaymentOption.CREDIT_CARD: RefundMethod.ORIGINAL_PAYMENT,
-        PaymentOption.FINANCING: RefundMethod.FINANCING,
-        PaymentOption.LOYALTY_MONEY: RefundMethod.LOYALTY_MONEY,
-        PaymentOption.FUNDS_TRANSFER: RefundMethod.FUNDS_TRANSFER,
-    }[payment_option]
 
 
 @dataclass
@@ -115,59 +102,6 @@ def _check_shape(*, is_all: bool, item_ids: list[int], is_cargo_refund: bool) ->
         raise ApplicationError(
             "Nothing to cancel: send is_all, cancel_items or is_cargo_refund.", code="nothing_to_cancel"
         )
-
-
-def _plan_type_of(item: OrderItem) -> str:
-    return CancellationPlanType.REFUND if OrderStatus.is_shipped(item.status) else CancellationPlanType.CANCEL
-
-
-def _check_item(*, item: OrderItem, quantity: int, request: CancellationRequest | None) -> None:
-    if OrderStatus.is_final(item.status) or item.open_quantity == 0:
-        raise ApplicationError(
-            f"Item {item.pk} is already cancelled or refunded.", code="item_already_cancelled", extra={"item": item.pk}
-        )
-    if item.cancel_status == CancelStatus.APPROVED:
-        raise ApplicationError(
-            f"Item {item.pk} already has a cancellation in progress.",
-            code="item_already_approved",
-            extra={"item": item.pk},
-        )
-    if item.cancel_status == CancelStatus.WAITING and (request is None or request.order_item_id != item.pk):
-        raise ApplicationError(
-            f"Item {item.pk} has a cancellation request waiting for a decision; approve or reject it instead.",
-            code="item_has_waiting_request",
-            extra={"item": item.pk},
-        )
-    if not 1 <= quantity <= item.open_quantity:
-        raise ApplicationError(
-            f"Item {item.pk} has {item.open_quantity} unit(s) left to cancel; {quantity} asked.",
-            code="quantity_not_available",
-            extra={"item": item.pk},
-        )
-
-
-def _reason_for(*, item: OrderItem, reasons: dict[int, int], plan_type: str, by_id: dict) -> CancellationReason:
-    reason_id = reasons.get(item.pk)
-    if reason_id is None:
-        raise ApplicationError(
-            f"Item {item.pk} needs a reason.", code="reason_missing", field="reasons", extra={"item": item.pk}
-        )
-    reason = by_id.get(reason_id)
-    if reason is None or not reason.is_active:
-        raise ApplicationError(
-            f"Reason {reason_id} does not exist or is not active.",
-            code="reason_invalid",
-            field="reasons",
-            extra={"item": item.pk},
-        )
-    if reason.cancellation_type != plan_type:
-        raise ApplicationError(
-            f"Reason {reason_id} is a {reason.cancellation_type} reason; item {item.pk} needs a {plan_type} reason.",
-            code="reason_type_mismatch",
-            field="reasons",
-            extra={"item": item.pk},
-        )
-    return reason
 
 
 def _bank_account(*, order: Order, item_ids: list[int], ibans: dict, holder_names: dict) -> tuple[str, str]:
@@ -225,47 +159,6 @@ def _cargo_planned(order: Order) -> bool:
     return Refund.objects.filter(plan__order=order, kind=RefundKind.CARGO).exists()
 
 
-def _cargo_refund_granted(
-    *,
-    order: Order,
-    items: list[OrderItem],
-    lines: list[_Line],
-    plan_type: str,
-    any_shipped: bool,
-    strategy,
-    is_cargo_refund: bool,
-) -> bool:
-    """Does this plan refund the shipping fee? Asked for alone, or granted by the channel's strategy."""
-    shipping_left = order.shipping_amount - order.shipping_refund_amount
-    if is_cargo_refund:
-        if not strategy.allows_cargo_on_request:
-            raise ApplicationError(
-                "This channel's cancellation strategy never refunds the shipping fee.", code="cargo_refund_not_allowed"
-            )
-        if _cargo_planned(order) or shipping_left <= 0:
-            raise ApplicationError(
-                "The shipping fee was already refunded (or there is none).", code="cargo_already_refunded"
-            )
-        if order.payment_option == PaymentOption.FINANCING:
-            # The provider cancels items or the whole order; a shipping fee alone cannot be expressed to it.
-            raise ApplicationError(
-                "The financing provider cannot refund the shipping fee alone; it goes back with the last items.",
-                code="cargo_refund_not_supported",
-            )
-        return True
-    chosen_units = {line.item.pk: line.quantity for line in lines}
-    leaves_nothing = all(
-        item.open_quantity - chosen_units.get(item.pk, 0) == 0 or OrderStatus.is_final(item.status) for item in items
-    )
-    return (
-        shipping_left > 0
-        and not _cargo_planned(order)
-        and strategy.grants_cargo_with_items(
-            plan_type=plan_type, leaves_nothing_uncancelled=leaves_nothing, any_shipped=any_shipped
-        )
-    )
-
-
 def order_cancel(
     *,
     order_id: int,
@@ -318,41 +211,55 @@ def order_cancel(
             )
         chosen = [by_id[item_id] for item_id in item_ids]
         for item in chosen:
-            _check_item(item=item, quantity=quantities.get(item.pk, item.open_quantity), request=request)
-
-        plan_types = {_plan_type_of(item) for item in chosen}
-        if len(plan_types) > 1:
-            raise ApplicationError(
-                "Unshipped items are cancelled and shipped items are returned: do one or the other per call.",
-                code="mixed_cancel_and_refund",
+            approving = request is not None and request.order_item_id == item.pk
+            rules.refuse(
+                rules.item_refusal(
+                    item=item, quantity=quantities.get(item.pk), for_request_id=request.pk if approving else None
+                )
             )
-        any_shipped = any(OrderStatus.is_shipped(item.status) or item.status == OrderStatus.REFUNDED for item in items)
-        if plan_types:
-            plan_type = plan_types.pop()
+        rules.refuse(rules.mixed_types_refusal(chosen))
+        if chosen:
+            plan_type = rules.cancellation_type_of(chosen[0])
         else:
+            any_shipped = any(OrderStatus.is_shipped(i.status) or i.status == OrderStatus.REFUNDED for i in items)
             plan_type = CancellationPlanType.REFUND if any_shipped else CancellationPlanType.CANCEL
 
         reason_by_id = CancellationReason.objects.in_bulk(set(reasons.values()))
+        for item in chosen:
+            reason_id = reasons.get(item.pk)
+            rules.refuse(
+                rules.reason_refusal(
+                    reason=reason_by_id.get(reason_id),
+                    reason_id=reason_id,
+                    cancellation_type=plan_type,
+                    item_id=item.pk,
+                    field="reasons",
+                )
+            )
         lines = [
             _Line(
-                item=item,
-                quantity=quantities.get(item.pk, item.open_quantity),
-                reason=_reason_for(item=item, reasons=reasons, plan_type=plan_type, by_id=reason_by_id),
+                item=item, quantity=quantities.get(item.pk, item.open_quantity), reason=reason_by_id[reasons[item.pk]]
             )
             for item in chosen
         ]
 
-        refund_cargo = _cargo_refund_granted(
-            order=order,
-            items=items,
-            lines=lines,
-            plan_type=plan_type,
-            any_shipped=any_shipped,
-            strategy=strategy,
-            is_cargo_refund=is_cargo_refund,
-        )
+        cargo_planned = _cargo_planned(order)
+        if is_cargo_refund:
+            rules.refuse(
+                rules.cargo_on_request_refusal(order=order, strategy=strategy, cargo_already_planned=cargo_planned)
+            )
+            refund_cargo = True
+        else:
+            refund_cargo = rules.cargo_granted_with_items(
+                order=order,
+                items=items,
+                units={line.item.pk: line.quantity for line in lines},
+                plan_type=plan_type,
+                strategy=strategy,
+                cargo_already_planned=cargo_planned,
+            )
 
-        method = refund_method_for(
+        method = rules.refund_method_for(
             payment_option=order.payment_option, plan_type=plan_type, as_loyalty_money=refund_as_loyalty_money
         )
         refundable = order.amount - _reserved_on_order(order)
@@ -569,13 +476,6 @@ def plan_retry(*, plan_id: int, actor=None) -> CancellationPlan:
 # Cancellation requests -------------------------------------------------------------------------------------------
 
 
-def _needs_bank_transfer(*, order: Order, cancellation_type: str, as_loyalty_money: bool) -> bool:
-    method = refund_method_for(
-        payment_option=order.payment_option, plan_type=cancellation_type, as_loyalty_money=as_loyalty_money
-    )
-    return method == RefundMethod.FUNDS_TRANSFER
-
-
 def _request_checks(*, channel, item: OrderItem, data: dict, current: CancellationRequest | None) -> dict:
     """Check a request's fields against the locked item; return them normalised. Shared by create and update."""
     order = item.order
@@ -584,61 +484,42 @@ def _request_checks(*, channel, item: OrderItem, data: dict, current: Cancellati
             "This order item belongs to another channel's order.", code="item_not_in_channel", field="order_item"
         )
     cancellation_type = data["cancellation_type"]
-    if OrderStatus.is_final(item.status) or item.open_quantity == 0:
-        raise ApplicationError("The item is already cancelled or refunded.", code="item_final", field="order_item")
-    expected = CancellationPlanType.REFUND if OrderStatus.is_shipped(item.status) else CancellationPlanType.CANCEL
-    if cancellation_type != expected:
-        raise ApplicationError(
-            f'An item in status "{item.status}" can only be asked to {expected}'
-            f" ({'shipped' if expected == 'refund' else 'not shipped yet'}).",
-            code="type_does_not_fit_item",
-            field="cancellation_type",
-        )
-    reason = data["reason"]
-    if not reason.is_active:
-        raise ApplicationError("The reason is not active.", code="reason_invalid", field="reason")
-    if reason.cancellation_type != cancellation_type:
-        raise ApplicationError(
-            f"Reason {reason.pk} is a {reason.cancellation_type} reason, not a {cancellation_type} reason.",
-            code="reason_type_mismatch",
-            field="reason",
-        )
-    waiting = CancellationRequest.objects.filter(order_item=item, status=CancellationRequestStatus.WAITING)
-    if current is not None:
-        waiting = waiting.exclude(pk=current.pk)
-    if waiting.exists():
-        raise ApplicationError(
-            "The item already has a cancellation request waiting for a decision.",
-            code="item_has_waiting_request",
+    own_request = current is not None and current.order_item_id == item.pk
+    rules.refuse(
+        rules.item_refusal(
+            item=item,
+            quantity=data.get("quantity"),
+            for_request_id=current.pk if own_request else None,
             field="order_item",
         )
-    if item.cancel_status == CancelStatus.APPROVED:
-        raise ApplicationError(
-            "The item has a cancellation in progress.", code="item_already_approved", field="order_item"
+    )
+    rules.refuse(rules.type_refusal(item=item, cancellation_type=cancellation_type))
+    reason = data["reason"]
+    rules.refuse(
+        rules.reason_refusal(
+            reason=reason, reason_id=reason.pk, cancellation_type=cancellation_type, item_id=None, field="reason"
         )
+    )
     quantity = data.get("quantity") or item.open_quantity
-    if not 1 <= quantity <= item.open_quantity:
-        raise ApplicationError(
-            f"The item has {item.open_quantity} unit(s) left to cancel; {quantity} asked.",
-            code="quantity_not_available",
-            field="quantity",
-        )
     iban = data.get("iban") or None
     if iban:
         iban = iban_normalize(iban)
     holder_name = (data.get("holder_name") or "").strip() or None
-    as_loyalty = data.get("fully_refund_as_loyalty_money", False)
-    if _needs_bank_transfer(order=order, cancellation_type=cancellation_type, as_loyalty_money=as_loyalty):
-        if not iban:
-            raise ApplicationError(
-                "This refund goes by bank transfer: an IBAN is required.", code="iban_required", field="iban"
-            )
-        if not holder_name:
-            raise ApplicationError(
-                "This refund goes by bank transfer: the account holder's name is required.",
-                code="holder_name_required",
-                field="holder_name",
-            )
+    needs_account = rules.bank_account_required(
+        payment_option=order.payment_option,
+        plan_type=cancellation_type,
+        as_loyalty_money=data.get("fully_refund_as_loyalty_money", False),
+    )
+    if needs_account and not iban:
+        raise ApplicationError(
+            "This refund goes by bank transfer: an IBAN is required.", code="iban_required", field="iban"
+        )
+    if needs_account and not holder_name:
+        raise ApplicationError(
+            "This refund goes by bank transfer: the account holder's name is required.",
+            code="holder_name_required",
+            field="holder_name",
+        )
     return {**data, "quantity": quantity, "iban": iban, "holder_name": holder_name}
 
 

@@ -155,8 +155,8 @@ class TestCreate:
         [
             ("500", "cancel", "type_does_not_fit_item"),
             ("400", "refund", "type_does_not_fit_item"),
-            ("100", "cancel", "item_final"),
-            ("600", "refund", "item_final"),
+            ("100", "cancel", "item_already_cancelled"),
+            ("600", "refund", "item_already_cancelled"),
         ],
     )
     def test_type_must_fit_the_item(
