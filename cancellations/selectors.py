@@ -1,6 +1,8 @@
 from django.db.models import Prefetch, QuerySet
 
 from cancellations.models import CancellationPlan, CancellationPlanItem, CancellationRequest
+from channels.models import SyncContentType
+from channels.selectors import unsynced
 from refunds.models import Refund
 
 
@@ -13,6 +15,16 @@ def cancellation_request_list(*, channel_id: int) -> QuerySet[CancellationReques
         "order_item__order__channel",
         "order_item__order__customer",
     )
+
+
+def cancellation_request_updates_list(*, channel_id: int) -> QuerySet[CancellationRequest]:
+    """The channel's requests it has not received in their current version (see channels.selectors.unsynced),
+    oldest first."""
+    return unsynced(
+        cancellation_request_list(channel_id=channel_id),
+        channel_id=channel_id,
+        content_type=SyncContentType.CANCELLATION_REQUEST,
+    ).order_by("id")
 
 
 def cancellation_plan_list(*, channel_id: int | None = None) -> QuerySet[CancellationPlan]:

@@ -410,7 +410,9 @@ def _plan_complete(*, plan: CancellationPlan, order: Order, items: list[OrderIte
             actor=actor,
             payload={"cancellation_request": request.pk},
         )
-    completed.update(status=CancellationRequestStatus.COMPLETED)
+    # The requests' modified_date moves with their status: the channel's `cancellation_requests/updates/` feed
+    # compares it.
+    completed.update(status=CancellationRequestStatus.COMPLETED, modified_date=now)
     order_aggregates_refresh(order=order, items=items, actor=actor)
 
 

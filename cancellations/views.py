@@ -218,6 +218,20 @@ class CancellationRequestViewSet(ChannelScopedMixin, viewsets.ModelViewSet):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(CancellationRequestDetailedSerializer(page, many=True).data)
 
+    @extend_schema(
+        filters=False,
+        responses={200: CancellationRequestSerializer(many=True)},
+        description=(
+            "The channel's requests it has not received in their current version: never sent, offered again, or "
+            "changed since (`modified_date` later than the `version_date` of the request's integration action). "
+            "Oldest first. Committing a batch request that lists them marks them received."
+        ),
+    )
+    @action(detail=False, methods=["get"], url_path="updates", url_name="updates")
+    def updates(self, request, *args, **kwargs):
+        page = self.paginate_queryset(selectors.cancellation_request_updates_list(channel_id=self.channel_id))
+        return self.get_paginated_response(CancellationRequestSerializer(page, many=True).data)
+
 
 @extend_schema(tags=["cancellation plans"])
 class CancellationPlanViewSet(viewsets.ReadOnlyModelViewSet):

@@ -4,8 +4,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from channels.conf import conf_without_secrets, validate_conf
-from channels.models import Channel
-from omnitron.api.serializers import IdRelatedField, JSONObjectField
+from channels.models import BatchRequest, Channel, IntegrationAction, SyncContentType
+from omnitron.api.serializers import IdRelatedField, JSONObjectField, has_nul, id_field
 
 User = get_user_model()
 
@@ -83,3 +83,106 @@ class UserSerializer(serializers.ModelSerializer):
             except DjangoValidationError as exc:
                 raise serializers.ValidationError({"password": list(exc.messages)}) from None
         return attrs
+
+
+class IntegrationActionSerializer(serializers.ModelSerializer):
+    pk = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = IntegrationAction
+        fields = (
+            "id",
+            "pk",
+            "channel",
+            "content_type",
+            "object_id",
+            "remote_id",
+            "version_date",
+            "state",
+            "created_date",
+            "modified_date",
+        )
+        read_only_fields = fields
+
+
+class IntegrationActionUpdateInputSerializer(serializers.Serializer):
+    """`channel`, `content_type` and `object_id` name what the action is about and never change: sent, they are
+    ignored (channel-app sends the whole action back)."""
+
+    remote_id = serializers.CharField(max_length=255, required=False, allow_null=True, allow_blank=True)
+    version_date = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="The object's modified_date the channel last received."
+    )
+    state = JSONObjectField(required=False)
+
+    def validate_remote_id(self, value):
+        return value or None
+
+
+class IntegrationActionCreateInputSerializer(IntegrationActionUpdateInputSerializer):
+    """What channel-app posts: `{"content_type", "channel_id", "object_id", "remote_id", "version_date", "state"}`.
+    The channel is the path's; `channel_id` (or `channel`) in the body, if sent, must name it."""
+
+    content_type = serializers.ChoiceField(choices=SyncContentType.choices)
+    object_id = id_field()
+    channel_id = id_field(required=False, help_text="Optional; must be the channel of the path.")
+    channel = id_field(required=False, help_text="Optional; must be the channel of the path.")
+
+
+class BatchObjectSerializer(serializers.Serializer):
+    """One object a batch request lists, as channel-app's `create_batch_objects` builds it."""
+
+    pk = id_field()
+    content_type = serializers.CharField(max_length=64)
+    version_date = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    remote_id = serializers.CharField(max_length=255, required=False, allow_null=True, default=None)
+    failed_reason_type = serializers.CharField(max_length=64, required=False, allow_null=True, default=None)
+
+    def validate_remote_id(self, value):
+        return value or None
+
+    def validate(self, attrs):
+        if has_nul(attrs):
+            raise serializers.ValidationError("Text may not contain NUL (U+0000) characters.")
+        return attrs
+
+
+class BatchRequestDetailSerializer(serializers.ModelSerializer):
+    """A batch request as the API shows it, and the body of `PATCH` (one class for both, so the schema names its
+    status enum once). `channel` in a body is ignored: the path names the channel."""
+
+    pk = serializers.IntegerField(read_only=True)
+    objects = BatchObjectSerializer(
+        source="batch_objects",
+        many=True,
+        required=False,
+        allow_null=True,
+        max_length=10_000,
+        help_text="null (or left out) leaves the listed objects as they are.",
+    )
+    content_type = serializers.ChoiceField(choices=SyncContentType.choices, allow_blank=True, required=False)
+    remote_batch_id = serializers.CharField(max_length=255, required=False, allow_null=True)
+
+    class Meta:
+        model = BatchRequest
+        fields = (
+            "id",
+            "pk",
+            "channel",
+            "local_batch_id",
+            "status",
+            "content_type",
+            "objects",
+            "remote_batch_id",
+            "created_date",
+            "modified_date",
+        )
+        read_only_fields = ("id", "pk", "channel", "local_batch_id", "created_date", "modified_date")
+        extra_kwargs = {"status": {"required": False}}
+
+
+class BatchRequestCreateInputSerializer(serializers.Serializer):
+    """channel-app posts `{"channel": <id>}`; the channel is the path's."""
+
+    channel = id_field(required=False, help_text="Optional; must be the channel of the path.")
+    content_type = serializers.ChoiceField(choices=SyncContentType.choices, allow_blank=True, required=False)

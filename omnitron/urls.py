@@ -11,7 +11,14 @@ from cancellations.views import (
     ChannelOrderCancelView,
     OrderCancelView,
 )
-from channels.views import ActiveUserView, ChannelViewSet, LoginView, UserViewSet
+from channels.views import (
+    ActiveUserView,
+    BatchRequestViewSet,
+    ChannelViewSet,
+    IntegrationActionViewSet,
+    LoginView,
+    UserViewSet,
+)
 from omnitron.api.health import HealthView
 from omnitron.api.routers import Router
 from orders.views import ChannelOrderItemViewSet, ChannelOrderViewSet, OrderItemViewSet, OrderViewSet
@@ -30,6 +37,8 @@ sales_channel.register("order_items", ChannelOrderItemViewSet, basename="channel
 sales_channel.register("cancellation_reasons", ChannelCancellationReasonViewSet, basename="channel-cancellation-reason")
 sales_channel.register("cancellation_requests", CancellationRequestViewSet, basename="channel-cancellation-request")
 sales_channel.register("cancellation_plans", ChannelCancellationPlanViewSet, basename="channel-cancellation-plan")
+sales_channel.register("integration_actions", IntegrationActionViewSet, basename="channel-integration-action")
+sales_channel.register("batch_requests", BatchRequestViewSet, basename="channel-batch-request")
 
 back_office_urls = [
     path("auth/login/", LoginView.as_view(), name="login"),

@@ -1,5 +1,7 @@
 from django.db.models import Prefetch, QuerySet
 
+from channels.models import SyncContentType
+from channels.selectors import unsynced
 from orders.models import Order, OrderItem
 
 
@@ -11,6 +13,14 @@ def order_list(*, channel_id: int | None = None) -> QuerySet[Order]:
     if channel_id is not None:
         queryset = queryset.filter(channel_id=channel_id)
     return queryset
+
+
+def order_updates_list(*, channel_id: int) -> QuerySet[Order]:
+    """The channel's orders it has not received in their current version (see channels.selectors.unsynced), oldest
+    first; shaped like `order_list`."""
+    return unsynced(
+        order_list(channel_id=channel_id), channel_id=channel_id, content_type=SyncContentType.ORDER
+    ).order_by("id")
 
 
 def order_get(*, order_id: int) -> Order:

@@ -3,7 +3,8 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
-from channels.models import Channel
+from channels.models import Channel, SyncContentType
+from channels.services import IntegrationActionRecord, integration_actions_record
 from omnitron.errors import ApplicationError
 from orders.models import (
     CANCEL_STATUS_URGENCY,
@@ -153,7 +154,7 @@ def order_create(*, channel: Channel, data: dict, actor=None) -> Order:
                 financing_application_id=data.get("financing_application_id"),
                 extra_field=data.get("extra_field", {}),
             )
-            OrderItem.objects.bulk_create(
+            items = OrderItem.objects.bulk_create(
                 [
                     OrderItem(
                         order=order,
@@ -174,6 +175,19 @@ def order_create(*, channel: Channel, data: dict, actor=None) -> Order:
                 type=OrderEventType.ORDER_CREATED,
                 actor=actor,
                 payload={"number": order.number, "amount": str(order.amount), "items": len(items_data)},
+            )
+            # The channel handed this version over itself: the sync feed offers the order once it changes.
+            integration_actions_record(
+                channel_id=channel.pk,
+                records=[
+                    IntegrationActionRecord(SyncContentType.ORDER, order.pk, order.remote_id, order.modified_date),
+                    *(
+                        IntegrationActionRecord(
+                            SyncContentType.ORDER_ITEM, item.pk, line.get("remote_id"), item.modified_date
+                        )
+                        for item, line in zip(items, items_data, strict=True)
+                    ),
+                ],
             )
     except IntegrityError:
         # Another request created the same number between our check and our insert.

@@ -1,5 +1,6 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -45,6 +46,20 @@ class ChannelOrderViewSet(ChannelScopedMixin, mixins.CreateModelMixin, viewsets.
         return Response(
             OrderDetailSerializer(selectors.order_get(order_id=order.pk)).data, status=status.HTTP_201_CREATED
         )
+
+    @extend_schema(
+        filters=False,
+        responses={200: OrderDetailSerializer(many=True)},
+        description=(
+            "The channel's orders it has not received in their current version: never sent, offered again, or "
+            "changed since (`modified_date` later than the `version_date` of the order's integration action). "
+            "Oldest first. Committing a batch request that lists them marks them received."
+        ),
+    )
+    @action(detail=False, methods=["get"], url_path="updates", url_name="updates")
+    def updates(self, request, *args, **kwargs):
+        page = self.paginate_queryset(selectors.order_updates_list(channel_id=self.channel_id))
+        return self.get_paginated_response(OrderDetailSerializer(page, many=True).data)
 
 
 class _OrderItemStatusMixin(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

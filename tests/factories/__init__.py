@@ -13,7 +13,7 @@ from cancellations.models import (
     CancellationRequest,
     EasyReturn,
 )
-from channels.models import Channel
+from channels.models import BatchRequest, Channel, IntegrationAction
 from omnitron.models import IdempotencyRecord
 from orders.models import Customer, Order, OrderEvent, OrderItem, Product
 from refunds.models import BankTransfer, LoyaltyTransaction, Refund
@@ -56,6 +56,25 @@ class ChannelFactory(DjangoModelFactory):
     channel_type = "web"
     conf = factory.LazyFunction(dict)
     is_active = True
+
+
+class IntegrationActionFactory(DjangoModelFactory):
+    """An action of an order that need not exist; pass `object_id` of a real one where it matters."""
+
+    class Meta:
+        model = IntegrationAction
+
+    channel = factory.SubFactory(ChannelFactory)
+    content_type = "order"
+    object_id = factory.Sequence(lambda n: n + 1)
+    remote_id = factory.Sequence(lambda n: f"R{n}")
+
+
+class BatchRequestFactory(DjangoModelFactory):
+    class Meta:
+        model = BatchRequest
+
+    channel = factory.SubFactory(ChannelFactory)
 
 
 class CustomerFactory(DjangoModelFactory):
