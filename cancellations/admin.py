@@ -5,6 +5,7 @@ from cancellations import services
 from cancellations.models import (
     CancellationPlan,
     CancellationPlanItem,
+    CancellationQuote,
     CancellationReason,
     CancellationRequest,
     EasyReturn,
@@ -207,3 +208,15 @@ class CancellationRequestAdmin(IndexedSearchMixin, ServiceOwnedAdmin):
     @admin.action(description="Reject the selected requests")
     def reject_selected(self, request, queryset):
         self._decide(request, queryset, services.cancellation_request_reject, "rejected")
+
+
+@admin.register(CancellationQuote)
+class CancellationQuoteAdmin(IndexedSearchMixin, ReadOnlyAdmin):
+    """Priced cancellations: what was quoted, to whom, and the plan it became, if any."""
+
+    list_display = ("id", "order", "created_by", "created_date", "expires_at", "plan")
+    list_select_related = ("order", "created_by", "plan")
+    search_fields = ("=order__number",)
+    readonly_fields = ("order", "created_by", "body_fingerprint", "order_version", "quote", "expires_at", "plan")
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER

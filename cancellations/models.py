@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -186,3 +188,33 @@ class CancellationRequest(BaseModel):
 
     def __str__(self):
         return f"Request {self.pk} ({self.cancellation_type}, {self.status})"
+
+
+class CancellationQuote(models.Model):
+    """A priced cancellation that was not made: what `cancel/` would do for this body on the order as it stood.
+
+    Committing it (`cancel/` with `quote_id`) makes exactly that plan, or nothing if the order changed meanwhile.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="cancellation_quotes")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    body_fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the cancel body the quote was made for.")
+    order_version = models.DateTimeField(help_text="The order's modified_date when it was priced.")
+    quote = models.JSONField(help_text="The plan as the quote answered it.")
+    expires_at = models.DateTimeField()
+    plan = models.OneToOneField(
+        CancellationPlan, on_delete=models.SET_NULL, null=True, blank=True, related_name="quote"
+    )
+    created_date = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_date"]
+        constraints = [
+            models.CheckConstraint(condition=Q(expires_at__gt=models.F("created_date")), name="quote_expires_later"),
+        ]
+
+    def __str__(self):
+        return f"Quote {self.pk} for order {self.order_id}"

@@ -1,9 +1,19 @@
-from django.db.models import Prefetch, QuerySet
+from dataclasses import dataclass
+from decimal import Decimal
 
+from django.db.models import Prefetch, QuerySet, Sum
+
+from cancellations import rules
 from cancellations.models import CancellationPlan, CancellationPlanItem, CancellationRequest
+from cancellations.pricing import ZERO, LineInput, plan_price
+from cancellations.strategies import strategy_for_channel
 from channels.models import SyncContentType
 from channels.selectors import unsynced
-from refunds.models import Refund
+from orders.models import Order
+from refunds.models import Refund, RefundKind
+
+# Past this many open units an item's refund_by_quantity lists 1..this and the whole open quantity.
+REFUND_BY_QUANTITY_MAX_ROWS = 100
 
 
 def cancellation_request_list(*, channel_id: int) -> QuerySet[CancellationRequest]:
@@ -35,3 +45,73 @@ def cancellation_plan_list(*, channel_id: int | None = None) -> QuerySet[Cancell
     if channel_id is not None:
         queryset = queryset.filter(order__channel_id=channel_id)
     return queryset
+
+
+def refunds_reserved_on_order(*, order_id: int) -> Decimal:
+    """Everything already refunded or on its way back (every refund row of the order, whatever its state)."""
+    return Refund.objects.filter(plan__order_id=order_id).aggregate(total=Sum("amount"))["total"] or ZERO
+
+
+def cargo_refund_planned(*, order_id: int) -> bool:
+    return Refund.objects.filter(plan__order_id=order_id, kind=RefundKind.CARGO).exists()
+
+
+@dataclass(frozen=True)
+class ItemEligibility:
+    order_item: int
+    open_quantity: int
+    cancellation_type: str | None
+    can_cancel: bool
+    iban_required: bool
+    refund_by_quantity: dict[str, Decimal]
+    refusals: list[dict]
+
+
+@dataclass(frozen=True)
+class OrderEligibility:
+    order: int
+    cargo_refundable: bool
+    cargo_refusals: list[dict]
+    items: list[ItemEligibility]
+
+
+def order_cancellation_eligibility(*, order: Order) -> OrderEligibility:
+    """What `cancel/` would accept now, item by item, asked of the same rules and priced by the same functions."""
+    items = list(order.items.order_by("id"))
+    refundable = order.amount - refunds_reserved_on_order(order_id=order.pk)
+    cargo_refusal = rules.cargo_on_request_refusal(
+        order=order,
+        strategy=strategy_for_channel(order.channel),
+        cargo_already_planned=cargo_refund_planned(order_id=order.pk),
+    )
+    return OrderEligibility(
+        order=order.pk,
+        cargo_refundable=cargo_refusal is None,
+        cargo_refusals=[cargo_refusal.as_dict()] if cargo_refusal else [],
+        items=[_item_eligibility(order=order, item=item, refundable=refundable) for item in items],
+    )
+
+
+def _item_eligibility(*, order: Order, item, refundable: Decimal) -> ItemEligibility:
+    refusal = rules.item_refusal(item=item, quantity=None)
+    if rules.item_is_final(item):
+        return ItemEligibility(item.pk, 0, None, False, False, {}, [refusal.as_dict()])
+    plan_type = rules.cancellation_type_of(item)
+    method = rules.refund_method_for(payment_option=order.payment_option, plan_type=plan_type)
+    counts = [*range(1, min(item.open_quantity, REFUND_BY_QUANTITY_MAX_ROWS) + 1)]
+    if item.open_quantity > REFUND_BY_QUANTITY_MAX_ROWS:
+        counts.append(item.open_quantity)
+    refund_by_quantity = {}
+    for units in counts:
+        line = LineInput(item.amount, item.discount_amount, item.quantity, item.cancelled_quantity, units)
+        price = plan_price(lines=[line], refundable=refundable, shipping_left=ZERO, refunds_money=method is not None)
+        refund_by_quantity[str(units)] = price.items_total
+    return ItemEligibility(
+        order_item=item.pk,
+        open_quantity=item.open_quantity,
+        cancellation_type=plan_type,
+        can_cancel=refusal is None,
+        iban_required=rules.bank_account_required(payment_option=order.payment_option, plan_type=plan_type),
+        refund_by_quantity=refund_by_quantity,
+        refusals=[refusal.as_dict()] if refusal else [],
+    )

@@ -3,6 +3,7 @@ from rest_framework import serializers
 from cancellations.models import (
     CancellationPlan,
     CancellationPlanItem,
+    CancellationPlanType,
     CancellationReason,
     CancellationRequest,
     CancellationRequestStatus,
@@ -13,7 +14,7 @@ from channels.conf import conf_without_secrets
 from channels.models import Channel
 from omnitron.api.serializers import BASE_MODEL_FIELDS, MAX_ID, IdRelatedField, JSONObjectField, has_nul, id_field
 from orders.models import Customer, Order, OrderItem, Product
-from refunds.models import Refund
+from refunds.models import Refund, RefundKind, RefundMethod
 
 
 class CancellationReasonSerializer(serializers.ModelSerializer):
@@ -93,6 +94,44 @@ class OrderCancelInputSerializer(serializers.Serializer):
     return_details = serializers.BooleanField(
         default=True, help_text="false: answer only {order, cancellation_plan} ids."
     )
+    quote_id = serializers.UUIDField(
+        required=False, allow_null=True, help_text="Commit this quote (from cancel/quote/) with the same body."
+    )
+
+    def cancel_kwargs(self) -> dict:
+        """The validated body as `order_cancel` takes it."""
+        body = self.validated_data
+        return {
+            "item_ids": body["cancel_items"],
+            "is_all": body["is_all"],
+            "is_cargo_refund": body["is_cargo_refund"],
+            "reasons": body["reasons"],
+            "forced_refund_amount": body["forced_refund_amount"],
+            "refund_invoice_number": body.get("refund_invoice_number"),
+            "ibans": body["ibans"],
+            "holder_names": body["holder_names"],
+        }
+
+
+class QuoteItemSerializer(serializers.Serializer):
+    order_item = serializers.IntegerField()
+    quantity = serializers.IntegerField()
+    refund_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class QuoteRefundSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=RefundKind.choices)
+    method = serializers.ChoiceField(choices=RefundMethod.choices)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class OrderCancelQuoteSerializer(serializers.Serializer):
+    quote_id = serializers.UUIDField(source="pk")
+    expires_at = serializers.DateTimeField()
+    plan_type = serializers.ChoiceField(choices=CancellationPlanType.choices, source="quote.plan_type")
+    items = QuoteItemSerializer(many=True, source="quote.items")
+    refunds = QuoteRefundSerializer(many=True, source="quote.refunds")
+    total = serializers.DecimalField(max_digits=14, decimal_places=2, source="quote.total")
 
 
 class OrderCancelSummarySerializer(serializers.Serializer):
@@ -349,3 +388,30 @@ class CancellationRequestDetailedSerializer(CancellationRequestSerializer):
             *CancellationRequestSerializer.Meta.fields[12:],
         )
         read_only_fields = fields
+
+
+class RefusalSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ItemEligibilitySerializer(serializers.Serializer):
+    order_item = serializers.IntegerField()
+    open_quantity = serializers.IntegerField(help_text="Units not yet cancelled.")
+    cancellation_type = serializers.ChoiceField(
+        choices=CancellationType.choices, allow_null=True, help_text="null: the item is final."
+    )
+    can_cancel = serializers.BooleanField(help_text="cancel/ accepts this item now (given a reason of its type).")
+    iban_required = serializers.BooleanField(help_text="The refund goes by bank transfer: send ibans/holder_names.")
+    refund_by_quantity = serializers.DictField(
+        child=serializers.DecimalField(max_digits=14, decimal_places=2),
+        help_text='What cancelling that many units gives back, e.g. {"1": "9.66", "2": "19.33"}.',
+    )
+    refusals = RefusalSerializer(many=True, help_text="What cancel/ would answer for this item, when it refuses.")
+
+
+class OrderEligibilitySerializer(serializers.Serializer):
+    order = serializers.IntegerField()
+    cargo_refundable = serializers.BooleanField(help_text="The shipping fee can be refunded now (is_cargo_refund).")
+    cargo_refusals = RefusalSerializer(many=True)
+    items = ItemEligibilitySerializer(many=True)

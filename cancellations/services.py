@@ -1,23 +1,25 @@
 """Every write of the cancellations app. `order_cancel` is the one place the cancellation rules live: the cancel
 endpoints and the approval of cancellation requests both go through it."""
 
+import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
-from cancellations import rules
+from cancellations import rules, selectors
 from cancellations.models import (
     CancellationPlan,
     CancellationPlanItem,
     CancellationPlanStatus,
     CancellationPlanType,
+    CancellationQuote,
     CancellationReason,
     CancellationRequest,
     CancellationRequestStatus,
@@ -26,7 +28,7 @@ from cancellations.models import (
 )
 from cancellations.pricing import LineInput, plan_price
 from cancellations.strategies import strategy_for_channel
-from omnitron.errors import ApplicationError
+from omnitron.errors import ApplicationError, ConflictError
 from orders.models import CancelStatus, Order, OrderEventType, OrderItem, OrderStatus
 from orders.money import CENT
 from orders.services import order_aggregates_refresh, order_event_write
@@ -150,15 +152,6 @@ def _bank_account(*, order: Order, item_ids: list[int], ibans: dict, holder_name
     return accounts.pop()
 
 
-def _reserved_on_order(order: Order) -> Decimal:
-    """Everything already refunded or on its way back (every refund row of the order, whatever its state)."""
-    return Refund.objects.filter(plan__order=order).aggregate(total=Sum("amount"))["total"] or ZERO
-
-
-def _cargo_planned(order: Order) -> bool:
-    return Refund.objects.filter(plan__order=order, kind=RefundKind.CARGO).exists()
-
-
 def order_cancel(
     *,
     order_id: int,
@@ -243,7 +236,7 @@ def order_cancel(
             for item in chosen
         ]
 
-        cargo_planned = _cargo_planned(order)
+        cargo_planned = selectors.cargo_refund_planned(order_id=order.pk)
         if is_cargo_refund:
             rules.refuse(
                 rules.cargo_on_request_refusal(order=order, strategy=strategy, cargo_already_planned=cargo_planned)
@@ -262,7 +255,7 @@ def order_cancel(
         method = rules.refund_method_for(
             payment_option=order.payment_option, plan_type=plan_type, as_loyalty_money=refund_as_loyalty_money
         )
-        refundable = order.amount - _reserved_on_order(order)
+        refundable = order.amount - selectors.refunds_reserved_on_order(order_id=order.pk)
         if forced is not None and forced > refundable:
             raise ApplicationError(
                 f"forced_refund_amount {forced} is more than the {refundable} still refundable on this order.",
@@ -371,6 +364,91 @@ def order_cancel(
         else:
             # Nothing to pay back (pay on delivery, or nothing left): the plan is done at once.
             _plan_complete(plan=plan, order=order, items=items, actor=actor)
+    return plan
+
+
+QUOTE_LIFETIME = timedelta(minutes=15)
+# Parts of a cancel body that do not change the plan it makes.
+QUOTE_NEUTRAL_FIELDS = ("quote_id", "return_details", "order")
+
+
+class _DryRun(Exception):
+    """Raised inside a savepoint to undo a plan that was made only to be priced."""
+
+
+def cancel_body_fingerprint(body: dict) -> str:
+    """SHA-256 of a validated cancel body, over what decides the plan; the same body always gives the same value."""
+    relevant = {key: value for key, value in body.items() if key not in QUOTE_NEUTRAL_FIELDS}
+    relevant["forced_refund_amount"] = str(_parse_forced_amount(relevant.get("forced_refund_amount")))
+    canonical = json.dumps(relevant, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def plan_summary(plan: CancellationPlan) -> dict:
+    """A plan as a quote shows it: what it cancels, and what goes back, by which rail."""
+    refunds = [
+        {"kind": refund.kind, "method": refund.method, "amount": str(refund.amount)}
+        for refund in plan.refunds.order_by("id")
+    ]
+    return {
+        "plan_type": plan.plan_type,
+        "items": [
+            {"order_item": item.order_item_id, "quantity": item.quantity, "refund_amount": str(item.refund_amount)}
+            for item in plan.items.order_by("order_item_id")
+        ],
+        "refunds": refunds,
+        "total": str(sum((Decimal(refund["amount"]) for refund in refunds), ZERO)),
+    }
+
+
+def cancellation_quote_create(*, order_id: int, actor=None, body_fingerprint: str, **cancel) -> CancellationQuote:
+    """Price what `order_cancel(**cancel)` would do now, write nothing but the quote. Refused exactly as the
+    cancellation would be. The order stays locked from pricing to the quote's row, so the quote's `order_version`
+    is the state it priced."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        try:
+            with transaction.atomic():
+                summary = plan_summary(order_cancel(order_id=order_id, actor=actor, **cancel))
+                raise _DryRun
+        except _DryRun:
+            pass
+        return CancellationQuote.objects.create(
+            order=order,
+            created_by=actor,
+            body_fingerprint=body_fingerprint,
+            order_version=order.modified_date,
+            quote=summary,
+            expires_at=timezone.now() + QUOTE_LIFETIME,
+        )
+
+
+def cancellation_quote_commit(
+    *, quote_id, order_id: int, actor=None, body_fingerprint: str, **cancel
+) -> CancellationPlan:
+    """Make exactly the quoted plan, or nothing: 400 `quote_mismatch` for another body, 400 `quote_expired` past its
+    lifetime, 409 `quote_stale` when the order changed since it was priced (or the quote was already used)."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        quote = CancellationQuote.objects.select_for_update().filter(pk=quote_id, order_id=order_id).first()
+        if quote is None:
+            raise ApplicationError("There is no such quote for this order.", code="quote_not_found", field="quote_id")
+        if quote.body_fingerprint != body_fingerprint:
+            raise ApplicationError(
+                "The body differs from the one the quote was made for.", code="quote_mismatch", field="quote_id"
+            )
+        if quote.expires_at <= timezone.now():
+            raise ApplicationError("The quote has expired; ask for a new one.", code="quote_expired", field="quote_id")
+        stale = ConflictError(
+            "The order changed since the quote was made; ask for a new one.", code="quote_stale", field="quote_id"
+        )
+        if quote.plan_id is not None or order.modified_date != quote.order_version:
+            raise stale
+        plan = order_cancel(order_id=order_id, actor=actor, **cancel)
+        if plan_summary(plan) != quote.quote:
+            raise stale  # rolls the plan back: the quote is honoured exactly or not at all
+        quote.plan = plan
+        quote.save(update_fields=["plan"])
     return plan
 
 

@@ -23,7 +23,9 @@ from cancellations.serializers import (
     CancellationRequestInputSerializer,
     CancellationRequestSerializer,
     OrderCancelInputSerializer,
+    OrderCancelQuoteSerializer,
     OrderCancelSummarySerializer,
+    OrderEligibilitySerializer,
 )
 from omnitron.api.idempotency import idempotent
 from omnitron.api.mixins import ChannelScopedMixin
@@ -84,38 +86,72 @@ class OrderCancelView(APIView):
             ),
             400: OpenApiResponse(description="Invalid input or a refused rule; the body carries a `code`."),
             404: OpenApiResponse(description="No such order (or it belongs to another channel)."),
-            409: OpenApiResponse(description="A request with this Idempotency-Key is still being processed."),
+            409: OpenApiResponse(
+                description="A request with this Idempotency-Key is still being processed, or the order changed "
+                "since the quote named by `quote_id` was made (`quote_stale`)."
+            ),
             422: OpenApiResponse(description="This Idempotency-Key was used with a different body."),
         },
     )
     @idempotent
     def post(self, request, pk, **kwargs):
-        order = get_object_or_404(self.get_orders(), pk=pk)
-        data = OrderCancelInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        order, data = self.parse(request, pk)
         body = data.validated_data
-        if body.get("order") is not None and body["order"] != order.pk:
-            raise ApplicationError("order must equal the order id of the path.", code="order_mismatch", field="order")
-        plan = services.order_cancel(
-            order_id=order.pk,
-            actor=request.user,
-            item_ids=body["cancel_items"],
-            is_all=body["is_all"],
-            is_cargo_refund=body["is_cargo_refund"],
-            reasons=body["reasons"],
-            forced_refund_amount=body["forced_refund_amount"],
-            refund_invoice_number=body.get("refund_invoice_number"),
-            ibans=body["ibans"],
-            holder_names=body["holder_names"],
-        )
+        if body.get("quote_id"):
+            plan = services.cancellation_quote_commit(
+                quote_id=body["quote_id"],
+                order_id=order.pk,
+                actor=request.user,
+                body_fingerprint=services.cancel_body_fingerprint(body),
+                **data.cancel_kwargs(),
+            )
+        else:
+            plan = services.order_cancel(order_id=order.pk, actor=request.user, **data.cancel_kwargs())
         if not body["return_details"]:
             return Response({"order": order.pk, "cancellation_plan": plan.pk})
         return Response(OrderDetailSerializer(order_get(order_id=order.pk)).data)
+
+    def parse(self, request, pk) -> tuple[Order, OrderCancelInputSerializer]:
+        order = get_object_or_404(self.get_orders(), pk=pk)
+        data = OrderCancelInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        sent_order = data.validated_data.get("order")
+        if sent_order is not None and sent_order != order.pk:
+            raise ApplicationError("order must equal the order id of the path.", code="order_mismatch", field="order")
+        return order, data
 
 
 class ChannelOrderCancelView(ChannelScopedMixin, OrderCancelView):
     """The same, for a sales channel's own orders; another channel's order is 404."""
 
+    def get_orders(self):
+        return Order.objects.filter(channel_id=self.channel_id)
+
+
+class OrderCancelQuoteView(OrderCancelView):
+    """Price a cancellation without making it: the plan `cancel/` would make for this body, valid 15 minutes."""
+
+    @extend_schema(
+        tags=["order cancellation"],
+        request=OrderCancelInputSerializer,
+        responses={
+            200: OrderCancelQuoteSerializer,
+            400: OpenApiResponse(description="Refused exactly as cancel/ would refuse; the body carries a `code`."),
+            404: OpenApiResponse(description="No such order (or it belongs to another channel)."),
+        },
+    )
+    def post(self, request, pk, **kwargs):
+        order, data = self.parse(request, pk)
+        quote = services.cancellation_quote_create(
+            order_id=order.pk,
+            actor=request.user,
+            body_fingerprint=services.cancel_body_fingerprint(data.validated_data),
+            **data.cancel_kwargs(),
+        )
+        return Response(OrderCancelQuoteSerializer(quote).data)
+
+
+class ChannelOrderCancelQuoteView(ChannelScopedMixin, OrderCancelQuoteView):
     def get_orders(self):
         return Order.objects.filter(channel_id=self.channel_id)
 
@@ -266,3 +302,28 @@ class ChannelCancellationPlanViewSet(ChannelScopedMixin, viewsets.ReadOnlyModelV
 
     def get_queryset(self):
         return selectors.cancellation_plan_list(channel_id=self.channel_id)
+
+
+class OrderCancellationEligibilityView(APIView):
+    """What cancel/ would accept now, item by item: the same rules and the same pricing as the cancel endpoint."""
+
+    permission_classes = [IsAuthenticated, IsStaff]
+
+    def get_orders(self):
+        return Order.objects.select_related("channel")
+
+    @extend_schema(
+        tags=["order cancellation"],
+        responses={
+            200: OrderEligibilitySerializer,
+            404: OpenApiResponse(description="No such order (or it belongs to another channel)."),
+        },
+    )
+    def get(self, request, pk, **kwargs):
+        order = get_object_or_404(self.get_orders(), pk=pk)
+        return Response(OrderEligibilitySerializer(selectors.order_cancellation_eligibility(order=order)).data)
+
+
+class ChannelOrderCancellationEligibilityView(ChannelScopedMixin, OrderCancellationEligibilityView):
+    def get_orders(self):
+        return Order.objects.select_related("channel").filter(channel_id=self.channel_id)

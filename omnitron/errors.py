@@ -9,3 +9,9 @@ class ApplicationError(Exception):
         self.code = code
         self.field = field
         self.extra = extra or {}
+
+
+class ConflictError(ApplicationError):
+    """The request was valid, but the state it was made against has changed: 409 with its `code`."""
+
+    status_code = 409

@@ -8,7 +8,11 @@ from cancellations.views import (
     CancellationRequestViewSet,
     ChannelCancellationPlanViewSet,
     ChannelCancellationReasonViewSet,
+    ChannelOrderCancellationEligibilityView,
+    ChannelOrderCancelQuoteView,
     ChannelOrderCancelView,
+    OrderCancellationEligibilityView,
+    OrderCancelQuoteView,
     OrderCancelView,
 )
 from channels.views import (
@@ -44,10 +48,22 @@ back_office_urls = [
     path("auth/login/", LoginView.as_view(), name="login"),
     path("active_user/", ActiveUserView.as_view(), name="active-user"),
     path("orders/<id:pk>/cancel/", OrderCancelView.as_view(), name="order-cancel"),
+    path("orders/<id:pk>/cancel/quote/", OrderCancelQuoteView.as_view(), name="order-cancel-quote"),
+    path(
+        "orders/<id:pk>/cancellation_eligibility/",
+        OrderCancellationEligibilityView.as_view(),
+        name="order-cancellation-eligibility",
+    ),
     path("", include(back_office.urls)),
 ]
 sales_channel_urls = [
     path("orders/<id:pk>/cancel/", ChannelOrderCancelView.as_view(), name="channel-order-cancel"),
+    path("orders/<id:pk>/cancel/quote/", ChannelOrderCancelQuoteView.as_view(), name="channel-order-cancel-quote"),
+    path(
+        "orders/<id:pk>/cancellation_eligibility/",
+        ChannelOrderCancellationEligibilityView.as_view(),
+        name="channel-order-cancellation-eligibility",
+    ),
     path("", include(sales_channel.urls)),
 ]
 

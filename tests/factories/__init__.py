@@ -1,3 +1,4 @@
+from datetime import timedelta
 from decimal import Decimal
 
 import factory
@@ -9,6 +10,7 @@ from rest_framework.authtoken.models import Token
 from cancellations.models import (
     CancellationPlan,
     CancellationPlanItem,
+    CancellationQuote,
     CancellationReason,
     CancellationRequest,
     EasyReturn,
@@ -163,6 +165,17 @@ class CancellationPlanFactory(DjangoModelFactory):
 
     order = factory.SubFactory(OrderFactory)
     plan_type = "cancel"
+
+
+class CancellationQuoteFactory(DjangoModelFactory):
+    class Meta:
+        model = CancellationQuote
+
+    order = factory.SubFactory(OrderFactory)
+    body_fingerprint = "0" * 64
+    order_version = factory.LazyFunction(timezone.now)
+    quote = factory.LazyFunction(lambda: {"plan_type": "cancel", "items": [], "refunds": [], "total": "0.00"})
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(minutes=15))
 
 
 class CancellationPlanItemFactory(DjangoModelFactory):
