@@ -72,8 +72,9 @@ def test_auth_permissions_and_documentation(http, world):
     # 403: a channel user on /api/i1/..., on a channel it is not linked to, and on staff-only administration
     denied = [
         http.get("/api/i1/orders/", headers=world.shop),
-        http.get("/api/i1/channels/", headers=world.shop),
+        http.get(f"/api/i1/channels/{world.other_channel_id}/", headers=world.shop),
         http.post("/api/i1/channels/", headers=world.shop, json={"name": "Mine", "channel_type": "web"}),
+        http.patch(f"/api/v1/channels/{world.channel_id}/", headers=world.shop, json={"name": "Mine"}),
         http.get("/api/i1/users/", headers=world.shop),
         http.get("/api/i1/cancellation_reasons/", headers=world.shop),
         http.get(f"/api/channel/{world.other_channel_id}/orders/", headers=world.shop),
@@ -85,6 +86,9 @@ def test_auth_permissions_and_documentation(http, world):
     assert http.get(f"/api/channel/{world.channel_id}/orders/", headers=world.shop).json()["count"] == 0
     channels = http.get("/api/i1/channels/", headers=world.staff).json()
     assert channels["count"] == 2
+    # a channel user reads its own channels (channel-app reads is_active and conf on start-up), and no other
+    own = http.get("/api/v1/channels/", headers=world.shop).json()
+    assert [row["id"] for row in own["results"]] == [world.channel_id]
 
     schema = http.get("/api/schema/")
     assert schema.status_code == 200
@@ -102,9 +106,9 @@ def test_order_intake_listing_scoping_and_fulfilment(http, world):
     # intake on the channel's own path: 201 with the order detail, money as two-place strings
     first = intake(http, world.shop, world.channel_id, THREE_ITEM_ORDER)
     assert set(first) == {
-        "id", "number", "remote_id", "channel", "customer", "date_placed", "status", "cancel_status", "currency",
-        "amount", "discount_amount", "shipping_amount", "refund_amount", "discount_refund_amount",
-        "shipping_refund_amount", "payment_option", "items", "created_date", "modified_date",
+        "id", "pk", "number", "remote_id", "channel", "customer", "date_placed", "status", "cancel_status",
+        "currency", "amount", "discount_amount", "shipping_amount", "refund_amount", "discount_refund_amount",
+        "shipping_refund_amount", "payment_option", "extra_field", "items", "created_date", "modified_date",
     }  # fmt: skip
     assert (first["number"], first["remote_id"], first["channel"]) == ("WEB-1001", "r-1001", world.channel_id)
     assert (first["amount"], first["discount_amount"], first["shipping_amount"]) == ("284.99", "30.00", "15.00")
@@ -242,8 +246,8 @@ def test_cancellation_reasons_and_order_cancellation(http, world):
 
     changed_mind = create_reason("cancel", "Changed my mind")
     assert set(changed_mind) == {
-        "id", "cancellation_type", "subject", "extra_information_needed", "order", "is_active", "send_to_remote",
-        "translations", "uuid", "created_date", "modified_date",
+        "id", "pk", "cancellation_type", "subject", "extra_information_needed", "order", "is_active",
+        "send_to_remote", "translations", "uuid", "created_date", "modified_date",
     }  # fmt: skip
     assert (changed_mind["order"], changed_mind["is_active"]) == (100, True)
     damaged = create_reason("refund", "Damaged")

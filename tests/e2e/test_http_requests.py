@@ -22,7 +22,7 @@ MASKED = "TR33******************1326"
 BAD_CHECKSUM_IBAN = "TR330006100519786457841327"
 
 REQUEST_FIELDS = {
-    "id", "order_item", "reason", "description", "cancellation_type", "status", "iban", "holder_name",
+    "id", "pk", "order_item", "reason", "description", "cancellation_type", "status", "iban", "holder_name",
     "easy_return", "quantity", "fully_refund_as_loyalty_money", "uuid", "attributes", "attributes_kwargs",
     "localized_attributes", "localized_attributes_kwargs", "created_date", "modified_date",
 }  # fmt: skip
