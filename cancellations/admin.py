@@ -11,7 +11,7 @@ from cancellations.models import (
     EasyReturn,
 )
 from cancellations.serializers import mask_iban
-from omnitron.errors import ApplicationError
+from common.errors import ApplicationError
 from orders.admin import (
     RECORD_FIELDS,
     IndexedSearchMixin,
@@ -20,6 +20,7 @@ from orders.admin import (
     ReadOnlyInline,
     ServiceOwnedAdmin,
 )
+from refunds.admin import RefundInline
 
 
 def run_service_for_each(model_admin, request, queryset, call, *, done: str, refused: str) -> None:
@@ -100,7 +101,7 @@ class CancellationPlanAdmin(IndexedSearchMixin, ServiceOwnedAdmin):
         "created_by",
         *RECORD_FIELDS,
     )
-    inlines = [CancellationPlanItemInline]
+    inlines = [CancellationPlanItemInline, RefundInline]
 
     actions = ("retry_selected",)
 

@@ -6,13 +6,15 @@ class CancellationsConfig(AppConfig):
     verbose_name = "Cancellations"
 
     def ready(self):
-        from cancellations import receivers  # noqa: F401 - connects the refund outcome signals
         from cancellations.conf import validate_channel_conf
+        from cancellations.services import PlanRefundOwner
         from channels.conf import register_conf_validator
         from channels.models import SyncContentType
         from channels.sync import register_sync_content_type
+        from refunds.hooks import register_refund_owner
 
         register_conf_validator(validate_channel_conf)
+        register_refund_owner(PlanRefundOwner())
         register_sync_content_type(
             name=SyncContentType.CANCELLATION_REQUEST,
             model_label="cancellations.CancellationRequest",

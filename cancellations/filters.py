@@ -9,7 +9,7 @@ from cancellations.models import (
     CancellationRequestStatus,
     CancellationType,
 )
-from omnitron.api.filters import DateOfDateTimeFilter, EmailFilter, IdFilter, IdInFilter
+from common.api.filters import DateOfDateTimeFilter, EmailFilter, IdFilter, IdInFilter
 
 
 class CancellationReasonFilter(django_filters.FilterSet):

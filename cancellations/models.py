@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 
-from omnitron.models import BaseModel, money_field
+from common.models import BaseModel, money_field
 
 
 class CancellationType(models.TextChoices):

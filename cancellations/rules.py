@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from cancellations.models import CancellationPlanType, CancellationReason
 from cancellations.strategies import CancellationStrategy
-from omnitron.errors import ApplicationError
+from common.errors import ApplicationError
 from orders.models import CancelStatus, Order, OrderItem, OrderStatus, PaymentOption
 from refunds.models import RefundMethod
 

@@ -12,7 +12,7 @@ from cancellations.models import (
 )
 from channels.conf import conf_without_secrets
 from channels.models import Channel
-from omnitron.api.serializers import BASE_MODEL_FIELDS, MAX_ID, IdRelatedField, JSONObjectField, has_nul, id_field
+from common.api.serializers import BASE_MODEL_FIELDS, MAX_ID, IdRelatedField, JSONObjectField, has_nul, id_field
 from orders.models import Customer, Order, OrderItem, Product
 from refunds.models import Refund, RefundKind, RefundMethod
 

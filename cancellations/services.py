@@ -27,11 +27,19 @@ from cancellations.models import (
     EasyReturnStatus,
 )
 from cancellations.pricing import LineInput, plan_price
+from cancellations.refund_instructions import refund_instructions
 from cancellations.strategies import strategy_for_channel
-from omnitron.errors import ApplicationError, ConflictError
-from orders.models import CancelStatus, Order, OrderEventType, OrderItem, OrderStatus
+from common.errors import ApplicationError, ConflictError
+from orders.models import CancelStatus, Order, OrderEventType, OrderItem, OrderStatus, Product
 from orders.money import CENT
-from orders.services import order_aggregates_refresh, order_event_write
+from orders.services import (
+    order_aggregates_refresh,
+    order_event_write,
+    order_item_cancel_status_set,
+    order_items_units_cancel,
+    order_lock,
+    order_refunds_record,
+)
 from refunds.models import Refund, RefundKind, RefundMethod, RefundStatus
 from refunds.services import refund_create, refund_enqueue, refund_retry_failed
 
@@ -152,6 +160,11 @@ def _bank_account(*, order: Order, item_ids: list[int], ibans: dict, holder_name
     return accounts.pop()
 
 
+def _products_of(lines: list[_Line]) -> list[Product]:
+    by_id = Product.objects.in_bulk({line.item.product_id for line in lines})
+    return [by_id[line.item.product_id] for line in lines]
+
+
 def order_cancel(
     *,
     order_id: int,
@@ -185,8 +198,7 @@ def order_cancel(
         raise ApplicationError("cancel_items lists an item twice.", code="duplicate_items", field="cancel_items")
 
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("channel").get(pk=order_id)
-        items = list(OrderItem.objects.select_for_update().filter(order=order).order_by("id"))
+        order, items = order_lock(order_id, with_channel=True)
         by_id = {item.pk: item for item in items}
         strategy = strategy_for_channel(order.channel)
 
@@ -311,20 +323,35 @@ def order_cancel(
             ]
         )
         refunds = []
-        if method is not None:
-            for kind, amount in ((RefundKind.ITEMS, items_total), (RefundKind.CARGO, cargo_total)):
-                if amount > 0:
-                    refunds.append(
-                        refund_create(
-                            plan=plan,
-                            kind=kind,
-                            method=method,
-                            amount=amount,
-                            currency=order.currency,
-                            iban=iban,
-                            holder_name=holder,
-                        )
+        amounts = {RefundKind.ITEMS: items_total, RefundKind.CARGO: cargo_total}
+        products = _products_of(lines) if method == RefundMethod.FINANCING else []
+        units = {line.item.pk: line.quantity for line in lines}
+        takes_rest = bool(lines) and all(
+            item.open_quantity == units.get(item.pk, 0) for item in items if item.open_quantity
+        )
+        for kind, amount in amounts.items():
+            if method is not None and amount > 0:
+                instructions = refund_instructions(
+                    method=method,
+                    kind=kind,
+                    plan_type=plan_type,
+                    products=products,
+                    takes_rest_of_order=takes_rest,
+                    has_items_refund=amounts[RefundKind.ITEMS] > 0,
+                )
+                refunds.append(
+                    refund_create(
+                        order=order,
+                        plan=plan,
+                        kind=kind,
+                        method=method,
+                        amount=amount,
+                        currency=order.currency,
+                        iban=iban,
+                        holder_name=holder,
+                        instructions=instructions,
                     )
+                )
         if request is not None:
             request.status = CancellationRequestStatus.APPROVED
             request.cancellation_plan = plan
@@ -335,16 +362,12 @@ def order_cancel(
                 actor=actor,
                 payload={"cancellation_request": request.pk, "plan": plan.pk},
             )
-        now = timezone.now()
-        for line in lines:
-            item = line.item
-            item.cancelled_quantity += line.quantity
-            item.cancel_status = CancelStatus.APPROVED
-            if plan_type == CancellationPlanType.CANCEL and item.open_quantity == 0:
-                item.status = OrderStatus.CANCELLED
-            item.modified_date = now
-        OrderItem.objects.bulk_update(
-            [line.item for line in lines], ["cancelled_quantity", "cancel_status", "status", "modified_date"]
+        order_items_units_cancel(
+            order=order,
+            items=items,
+            units=units,
+            final_when_all_units=plan_type == CancellationPlanType.CANCEL,
+            actor=actor,
         )
         order_event_write(
             order=order,
@@ -406,7 +429,7 @@ def cancellation_quote_create(*, order_id: int, actor=None, body_fingerprint: st
     cancellation would be. The order stays locked from pricing to the quote's row, so the quote's `order_version`
     is the state it priced."""
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order_id)
+        order, _ = order_lock(order_id)
         try:
             with transaction.atomic():
                 summary = plan_summary(order_cancel(order_id=order_id, actor=actor, **cancel))
@@ -429,7 +452,7 @@ def cancellation_quote_commit(
     """Make exactly the quoted plan, or nothing: 400 `quote_mismatch` for another body, 400 `quote_expired` past its
     lifetime, 409 `quote_stale` when the order changed since it was priced (or the quote was already used)."""
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order_id)
+        order, _ = order_lock(order_id)
         quote = CancellationQuote.objects.select_for_update().filter(pk=quote_id, order_id=order_id).first()
         if quote is None:
             raise ApplicationError("There is no such quote for this order.", code="quote_not_found", field="quote_id")
@@ -455,23 +478,17 @@ def cancellation_quote_commit(
 def _plan_complete(*, plan: CancellationPlan, order: Order, items: list[OrderItem], actor=None) -> None:
     """Every refund of the plan succeeded: confirm its items and grow the order's refund totals."""
     plan_items = list(plan.items.all())
-    by_id = {item.pk: item for item in items}
-    now = timezone.now()
-    for plan_item in plan_items:
-        item = by_id[plan_item.order_item_id]
-        item.cancel_status = CancelStatus.CONFIRMED
-        item.refund_amount += plan_item.refund_amount
-        if plan.plan_type == CancellationPlanType.REFUND and item.open_quantity == 0:
-            item.status = OrderStatus.REFUNDED
-        item.modified_date = now
-    OrderItem.objects.bulk_update(
-        [by_id[pi.order_item_id] for pi in plan_items], ["cancel_status", "refund_amount", "status", "modified_date"]
-    )
     refunds = list(plan.refunds.all())
-    order.refund_amount += sum((refund.amount for refund in refunds), ZERO)
-    order.shipping_refund_amount += sum((r.amount for r in refunds if r.kind == RefundKind.CARGO), ZERO)
-    order.discount_refund_amount += sum((pi.discount_refund_amount for pi in plan_items), ZERO)
-    order.save(update_fields=["refund_amount", "shipping_refund_amount", "discount_refund_amount", "modified_date"])
+    order_refunds_record(
+        order=order,
+        items=items,
+        item_refunds={plan_item.order_item_id: plan_item.refund_amount for plan_item in plan_items},
+        returned=plan.plan_type == CancellationPlanType.REFUND,
+        refunded=sum((refund.amount for refund in refunds), ZERO),
+        shipping_refunded=sum((r.amount for r in refunds if r.kind == RefundKind.CARGO), ZERO),
+        discount_refunded=sum((pi.discount_refund_amount for pi in plan_items), ZERO),
+        actor=actor,
+    )
     plan.status = CancellationPlanStatus.COMPLETED
     plan.save(update_fields=["status", "modified_date"])
     order_event_write(
@@ -490,16 +507,29 @@ def _plan_complete(*, plan: CancellationPlan, order: Order, items: list[OrderIte
         )
     # The requests' modified_date moves with their status: the channel's `cancellation_requests/updates/` feed
     # compares it.
-    completed.update(status=CancellationRequestStatus.COMPLETED, modified_date=now)
+    completed.update(status=CancellationRequestStatus.COMPLETED, modified_date=timezone.now())
     order_aggregates_refresh(order=order, items=items, actor=actor)
 
 
 def _lock_plan(plan_id: int) -> tuple[CancellationPlan, Order, list[OrderItem]]:
     order_id = CancellationPlan.objects.values_list("order_id", flat=True).get(pk=plan_id)
-    order = Order.objects.select_for_update().get(pk=order_id)
-    items = list(OrderItem.objects.select_for_update().filter(order=order).order_by("id"))
+    order, items = order_lock(order_id)
     plan = CancellationPlan.objects.select_for_update().get(pk=plan_id)
     return plan, order, items
+
+
+class PlanRefundOwner:
+    """The cancellation plans own the refunds: registered with `refunds.hooks` at start-up. Takes the locks in the
+    order every writer follows (order, items, plan) before the refunds app locks the refund row."""
+
+    def lock(self, refund: Refund) -> None:
+        _lock_plan(refund.plan_id)
+
+    def settled(self, refund: Refund) -> None:
+        if refund.status == RefundStatus.SUCCEEDED:
+            plan_refund_succeeded(refund=refund)
+        else:
+            plan_refund_failed(refund=refund)
 
 
 def plan_refund_succeeded(*, refund: Refund) -> CancellationPlan:
@@ -605,16 +635,9 @@ def _request_checks(*, channel, item: OrderItem, data: dict, current: Cancellati
 
 def _lock_item(item_id: int) -> tuple[Order, list[OrderItem], OrderItem]:
     order_id = OrderItem.objects.values_list("order_id", flat=True).get(pk=item_id)
-    order = Order.objects.select_for_update().get(pk=order_id)
-    items = list(OrderItem.objects.select_for_update().filter(order=order).order_by("id"))
+    order, items = order_lock(order_id)
     item = next(i for i in items if i.pk == item_id)
-    item.order = order
     return order, items, item
-
-
-def _set_cancel_status(*, item: OrderItem, cancel_status: str | None) -> None:
-    item.cancel_status = cancel_status
-    item.save(update_fields=["cancel_status", "modified_date"])
 
 
 def _easy_return_issue(*, channel) -> EasyReturn | None:
@@ -664,7 +687,7 @@ def cancellation_request_create(*, channel, data: dict, actor=None) -> Cancellat
         if request.cancellation_type == CancellationPlanType.REFUND:
             request.easy_return = _easy_return_issue(channel=channel)
         request.save()
-        _set_cancel_status(item=item, cancel_status=CancelStatus.WAITING)
+        order_item_cancel_status_set(item=item, cancel_status=CancelStatus.WAITING)
         order_event_write(
             order=order,
             type=OrderEventType.REQUEST_CREATED,
@@ -706,8 +729,7 @@ def cancellation_request_update(*, channel, request_id: int, data: dict, actor=N
         # Lock every order involved, by ascending id like every other writer, then the request.
         locked = {}
         for order_id in order_ids:
-            order = Order.objects.select_for_update().get(pk=order_id)
-            locked[order_id] = (order, list(OrderItem.objects.select_for_update().filter(order=order).order_by("id")))
+            locked[order_id] = order_lock(order_id)
         request = CancellationRequest.objects.select_for_update().select_related("reason").get(pk=request_id)
         _require_waiting(request, "changed")
         if request.order_item_id != current_item_id:
@@ -731,9 +753,9 @@ def cancellation_request_update(*, channel, request_id: int, data: dict, actor=N
         for name in REQUEST_FIELDS:
             setattr(request, name, fields.get(name))
         if new_item_id != current_item_id:
-            _set_cancel_status(item=old_item, cancel_status=None)
+            order_item_cancel_status_set(item=old_item, cancel_status=None)
             request.order_item = new_item
-            _set_cancel_status(item=new_item, cancel_status=CancelStatus.WAITING)
+            order_item_cancel_status_set(item=new_item, cancel_status=CancelStatus.WAITING)
             changed.append("order_item")
         request.save()
         order_event_write(
@@ -753,7 +775,7 @@ def cancellation_request_delete(*, request_id: int, actor=None) -> None:
         request, order, items = _lock_request(request_id)
         _require_waiting(request, "deleted")
         item = next(i for i in items if i.pk == request.order_item_id)
-        _set_cancel_status(item=item, cancel_status=None)
+        order_item_cancel_status_set(item=item, cancel_status=None)
         if request.easy_return_id:
             EasyReturn.objects.filter(pk=request.easy_return_id).update(
                 status=EasyReturnStatus.EXPIRED, modified_date=timezone.now()
@@ -775,7 +797,7 @@ def cancellation_request_reject(*, request_id: int, actor=None) -> CancellationR
         request.status = CancellationRequestStatus.REJECTED
         request.save(update_fields=["status", "modified_date"])
         item = next(i for i in items if i.pk == request.order_item_id)
-        _set_cancel_status(item=item, cancel_status=CancelStatus.REJECTED)
+        order_item_cancel_status_set(item=item, cancel_status=CancelStatus.REJECTED)
         order_event_write(
             order=order, type=OrderEventType.REQUEST_REJECTED, actor=actor, payload={"cancellation_request": request.pk}
         )

@@ -27,10 +27,10 @@ from cancellations.serializers import (
     OrderCancelSummarySerializer,
     OrderEligibilitySerializer,
 )
-from omnitron.api.idempotency import idempotent
-from omnitron.api.mixins import ChannelScopedMixin
-from omnitron.api.permissions import HasChannelAccess, IsStaff
-from omnitron.errors import ApplicationError
+from channels.mixins import ChannelScopedMixin
+from common.api.idempotency import idempotent
+from common.api.permissions import HasChannelAccess, IsStaff
+from common.errors import ApplicationError
 from orders.models import Order, OrderItem
 from orders.selectors import order_get
 from orders.serializers import OrderDetailSerializer

@@ -1,7 +1,7 @@
 import django_filters
 
 from channels.models import BatchRequest, BatchRequestStatus, IntegrationAction, SyncContentType
-from omnitron.api.filters import IdFilter, IdInFilter
+from common.api.filters import IdFilter, IdInFilter
 
 
 class CharInFilter(django_filters.BaseInFilter, django_filters.CharFilter):

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from channels.conf import validate_conf
-from omnitron.models import BaseModel
+from common.models import BaseModel
 
 
 class ChannelType(models.TextChoices):

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from channels.conf import conf_without_secrets, validate_conf
 from channels.models import BatchRequest, Channel, IntegrationAction, SyncContentType
-from omnitron.api.serializers import IdRelatedField, JSONObjectField, has_nul, id_field
+from common.api.serializers import IdRelatedField, JSONObjectField, has_nul, id_field
 
 User = get_user_model()
 

@@ -12,7 +12,7 @@ from rest_framework.authtoken.models import Token
 
 from channels.models import BatchRequest, BatchRequestStatus, Channel, IntegrationAction
 from channels.sync import sync_content_type_is_known, sync_object_versions
-from omnitron.errors import ApplicationError
+from common.errors import ApplicationError
 
 User = get_user_model()
 

@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from channels import selectors, services
 from channels.filters import BatchRequestFilter, IntegrationActionFilter
+from channels.mixins import ChannelScopedMixin
 from channels.models import Channel
 from channels.serializers import (
     ActiveUserSerializer,
@@ -21,9 +22,8 @@ from channels.serializers import (
     LoginOutputSerializer,
     UserSerializer,
 )
-from omnitron.api.mixins import ChannelScopedMixin
-from omnitron.api.permissions import IsStaff, IsStaffOrReadsOwnChannel
-from omnitron.errors import ApplicationError
+from common.api.permissions import IsStaff, IsStaffOrReadsOwnChannel
+from common.errors import ApplicationError
 
 User = get_user_model()
 

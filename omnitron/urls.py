@@ -23,8 +23,8 @@ from channels.views import (
     LoginView,
     UserViewSet,
 )
-from omnitron.api.health import HealthView
-from omnitron.api.routers import Router
+from common.api.routers import Router
+from omnitron.health import HealthView
 from orders.views import ChannelOrderItemViewSet, ChannelOrderViewSet, OrderItemViewSet, OrderViewSet
 
 back_office = Router()

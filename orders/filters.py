@@ -1,6 +1,6 @@
 import django_filters
 
-from omnitron.api.filters import EmailFilter, IdFilter, IdInFilter
+from common.api.filters import EmailFilter, IdFilter, IdInFilter
 from orders.models import CancelStatus, Order, OrderItem, OrderStatus
 
 

@@ -1,8 +1,8 @@
 import pycountry
 from rest_framework import serializers
 
-from omnitron.api.serializers import JSONObjectField
-from omnitron.models import MONEY
+from common.api.serializers import JSONObjectField
+from common.models import MONEY
 from orders.models import FULFILMENT_STATUSES, Customer, Order, OrderItem, OrderStatus, PaymentOption, Product
 
 

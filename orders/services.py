@@ -2,13 +2,15 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from channels.models import Channel, SyncContentType
 from channels.services import IntegrationActionRecord, integration_actions_record
-from omnitron.errors import ApplicationError
+from common.errors import ApplicationError
 from orders.models import (
     CANCEL_STATUS_URGENCY,
     FULFILMENT_STATUSES,
+    CancelStatus,
     Customer,
     Order,
     OrderEvent,
@@ -68,6 +70,73 @@ def order_aggregates_refresh(*, order: Order, items: list[OrderItem], actor=None
         changed.append("cancel_status")
     order.save(update_fields=[*changed, "modified_date"])
     return changed
+
+
+def order_lock(order_id: int, *, with_channel: bool = False) -> tuple[Order, list[OrderItem]]:
+    """Lock the order, then its items (by id), for the rest of the caller's transaction.
+
+    Every writer of the service locks in one order: the order, then its items, then what hangs off them
+    (cancellation plans, then refunds). Nothing that locks in this order can deadlock with anything else that does.
+    """
+    orders = Order.objects.select_for_update()
+    if with_channel:
+        orders = orders.select_related("channel")
+    order = orders.get(pk=order_id)
+    items = list(OrderItem.objects.select_for_update().filter(order=order).order_by("id"))
+    for item in items:
+        item.order = order
+    return order, items
+
+
+def order_items_units_cancel(
+    *, order: Order, items: list[OrderItem], units: dict[int, int], final_when_all_units: bool, actor=None
+) -> None:
+    """A cancellation was decided for `units` ({item id: units}) of the locked items: they count as cancelled, the
+    items' cancel_status is `approved`, and with `final_when_all_units` an item with no unit left is `"100"`."""
+    now = timezone.now()
+    changed = [item for item in items if item.pk in units]
+    for item in changed:
+        item.cancelled_quantity += units[item.pk]
+        item.cancel_status = CancelStatus.APPROVED
+        if final_when_all_units and item.open_quantity == 0:
+            item.status = OrderStatus.CANCELLED
+        item.modified_date = now
+    OrderItem.objects.bulk_update(changed, ["cancelled_quantity", "cancel_status", "status", "modified_date"])
+
+
+def order_refunds_record(
+    *,
+    order: Order,
+    items: list[OrderItem],
+    item_refunds: dict[int, Decimal],
+    returned: bool,
+    refunded: Decimal,
+    shipping_refunded: Decimal,
+    discount_refunded: Decimal,
+    actor=None,
+) -> None:
+    """Money went back for a decided cancellation: the items of `item_refunds` ({item id: amount}) are confirmed and
+    carry their refunds (returned items with no unit left become `"600"`), the order's refund totals grow, and the
+    order's status follows its items. The order and items are locked by the caller."""
+    now = timezone.now()
+    changed = [item for item in items if item.pk in item_refunds]
+    for item in changed:
+        item.cancel_status = CancelStatus.CONFIRMED
+        item.refund_amount += item_refunds[item.pk]
+        if returned and item.open_quantity == 0:
+            item.status = OrderStatus.REFUNDED
+        item.modified_date = now
+    OrderItem.objects.bulk_update(changed, ["cancel_status", "refund_amount", "status", "modified_date"])
+    order.refund_amount += refunded
+    order.shipping_refund_amount += shipping_refunded
+    order.discount_refund_amount += discount_refunded
+    order.save(update_fields=["refund_amount", "shipping_refund_amount", "discount_refund_amount", "modified_date"])
+
+
+def order_item_cancel_status_set(*, item: OrderItem, cancel_status: str | None) -> None:
+    """A cancellation request was filed, withdrawn or decided for the (locked) item."""
+    item.cancel_status = cancel_status
+    item.save(update_fields=["cancel_status", "modified_date"])
 
 
 def _customer_upsert(*, channel: Channel, data: dict) -> Customer:
@@ -211,9 +280,8 @@ def order_item_status_update(*, item_id: int, status: str, actor=None) -> OrderI
         )
     order_id = OrderItem.objects.values_list("order_id", flat=True).get(pk=item_id)
     with transaction.atomic():
-        # Always the order first, then its items: every writer locks in this order, so none deadlock.
-        order = Order.objects.select_for_update().get(pk=order_id)
-        item = OrderItem.objects.select_for_update().get(pk=item_id)
+        order, items = order_lock(order_id)
+        item = next(i for i in items if i.pk == item_id)
         if item.status == status:
             return item
         if OrderStatus.is_final(item.status):
@@ -237,6 +305,5 @@ def order_item_status_update(*, item_id: int, status: str, actor=None) -> OrderI
             actor=actor,
             payload={"order_item": item.pk, "from": previous, "to": status},
         )
-        items = list(OrderItem.objects.filter(order=order).order_by("id"))
         order_aggregates_refresh(order=order, items=items, actor=actor)
     return item

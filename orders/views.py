@@ -4,8 +4,8 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from omnitron.api.mixins import ChannelScopedMixin
-from omnitron.api.permissions import IsStaff
+from channels.mixins import ChannelScopedMixin
+from common.api.permissions import IsStaff
 from orders import selectors, services
 from orders.filters import OrderFilter, OrderItemFilter
 from orders.serializers import (

@@ -5,8 +5,7 @@ from django.utils import timezone
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
-from cancellations.admin import CancellationPlanAdmin
-from omnitron.errors import ApplicationError
+from common.errors import ApplicationError
 from orders.admin import RECORD_FIELDS, IndexedSearchMixin, ReadOnlyAdmin, ReadOnlyInline, ServiceOwnedAdmin
 from refunds import services
 from refunds.models import BankTransfer, BankTransferStatus, LoyaltyTransaction, Refund
@@ -29,16 +28,12 @@ class RefundAdmin(IndexedSearchMixin, ReadOnlyAdmin):
         "settled_at",
         "created_date",
     )
-    list_select_related = ("plan__order",)
+    list_select_related = ("order", "plan")
     list_filter = ("status", "method", "kind")
-    search_fields = ("=plan__order__number", "gateway_reference__exact")
+    search_fields = ("=order__number", "gateway_reference__exact")
     date_hierarchy = "created_date"
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
-
-    @admin.display(description="Order", ordering="plan__order__number")
-    def order(self, refund):
-        return refund.plan.order
 
     @admin.display(description="Last error")
     def last_error_short(self, refund):
@@ -48,10 +43,6 @@ class RefundAdmin(IndexedSearchMixin, ReadOnlyAdmin):
 class RefundInline(ReadOnlyInline):
     model = Refund
     fields = ("kind", "method", "amount", "currency", "status", "attempts", "last_error", "settled_at")
-
-
-# cancellations must not import refunds, so the plan page gets its refunds from this side.
-CancellationPlanAdmin.inlines = [*CancellationPlanAdmin.inlines, RefundInline]
 
 
 class BankTransferForm(forms.ModelForm):
@@ -73,7 +64,7 @@ class BankTransferAdmin(IndexedSearchMixin, ServiceOwnedAdmin):
     list_select_related = ("refund",)
     list_filter = ("status",)
     # The reference has a plain unique index: an exact, case-sensitive match is what it serves.
-    search_fields = ("reference__exact", "=refund__plan__order__number")
+    search_fields = ("reference__exact", "=refund__order__number")
     date_hierarchy = "created_date"
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER

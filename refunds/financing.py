@@ -9,11 +9,8 @@ from urllib.parse import quote
 
 import httpx
 from django.conf import settings
-from django.db.models import Sum
 
-from cancellations.models import CancellationPlan, CancellationPlanItem, CancellationPlanType
-from orders.models import OrderItem, Product
-from refunds.models import Refund, RefundKind
+from refunds.models import Refund
 from refunds.rails import Rail, RailOutcome, refund_idempotency_key
 
 # A 408 or a 429 says "not now" rather than "no": worth another attempt like a 5xx. Every other 4xx is final.
@@ -142,76 +139,37 @@ def financing_client_from_settings() -> FinancingClient:
         ) from exc
 
 
-def financing_item(product: Product) -> dict:
-    """How the provider identifies an order item: by what we sent when the application was created. Every property
-    sent must match exactly, so the EAN is left out when we do not know it.
-
-    The provider takes no quantity: naming an item marks the whole line, whatever number of its units the plan
-    cancels. That is the provider's model, not ours to fix here.
-    """
-    item = {"code": product.sku}
-    if product.ean:
-        item["ean"] = product.ean
-    return item
-
-
-def plan_takes_rest_of_order(plan: CancellationPlan) -> bool:
-    """Does the plan take every unit of the order that no earlier plan took? Then the provider gets the empty
-    request, which marks every item not yet marked ("use an empty request if marking the last items").
-
-    An item is open before the plan for its quantity less the units of the order's earlier plans; items with nothing
-    open are not part of the rest. Counted from the plans rather than from `OrderItem.cancelled_quantity`, because
-    that counter also holds the units of later plans, which would misjudge a retry of this plan made after them.
-    """
-    in_plan = dict(plan.items.values_list("order_item_id", "quantity"))
-    if not in_plan:
-        return False
-    taken_before = dict(
-        CancellationPlanItem.objects.filter(plan__order_id=plan.order_id, plan_id__lt=plan.pk)
-        .values("order_item_id")
-        .annotate(units=Sum("quantity"))
-        .values_list("order_item_id", "units")
-    )
-    for item_id, quantity in OrderItem.objects.filter(order_id=plan.order_id).values_list("pk", "quantity"):
-        open_before = quantity - taken_before.get(item_id, 0)
-        if open_before > 0 and in_plan.get(item_id, 0) != open_before:
-            return False
-    return True
-
-
 class FinancingRail(Rail):
-    """Cancels (plan type `cancel`) or marks returned (plan type `refund`) the plan's items at the provider.
+    """Cancels or marks returned, at the provider, the items the refund's `instructions` name, as the plan decided
+    them when it was made (`cancellations.refund_instructions`):
 
-    The shipping fee (`kind=cargo`) has no item of its own at the provider. When the same plan takes the rest of the
-    order and has an items refund, that refund sends the empty request, which releases the whole order, shipping
-    included: the cargo refund then succeeds without a call (a second whole-order call would hit an application
-    already cancelled). Any other cargo refund (the shipping fee alone, or beside a partial plan) cannot be expressed
-    to the provider, so it fails for good with NOT_SUPPORTED and an operator settles it by other means; reporting
-    success there would claim money moved when nothing did. An items refund of a plan that names no item (a forced
-    amount on a cargo-only plan) fails the same way.
+    - `{"action": "cancel" | "return", "items": [{"code", "ean"}...] | null}`: one call; `null` is the empty request,
+      which marks every item not yet marked (the plan took the rest of the order, shipping included);
+    - `{"rides_on_items": true}` (the shipping fee of a plan whose items refund releases the whole order): succeeds
+      without a call, since the whole-order call already covers it;
+    - `{"unsupported": "NOT_SUPPORTED: ..."}`: fails for good with that error, and an operator settles it by other
+      means; reporting success there would claim money moved when nothing did.
     """
 
     def refund(self, refund: Refund) -> RailOutcome:
-        plan = refund.plan
-        application_id = plan.order.financing_application_id
+        application_id = refund.order.financing_application_id
         if not application_id:
             return RailOutcome(succeeded=False, error="NO_APPLICATION: the order has no financing application id.")
-        takes_rest = plan_takes_rest_of_order(plan)
-        if refund.kind == RefundKind.CARGO:
-            if takes_rest and plan.refunds.filter(kind=RefundKind.ITEMS).exists():
-                return RailOutcome(succeeded=True, reference=application_id)
+        instructions = refund.instructions or {}
+        if instructions.get("unsupported"):
+            return RailOutcome(succeeded=False, error=instructions["unsupported"])
+        if instructions.get("rides_on_items"):
+            return RailOutcome(succeeded=True, reference=application_id)
+        if instructions.get("action") not in ("cancel", "return"):
             return RailOutcome(
-                succeeded=False,
-                error="NOT_SUPPORTED: the financing provider cannot refund the shipping fee without the whole order.",
+                succeeded=False, error="NO_INSTRUCTIONS: the refund does not say what to tell the provider."
             )
-        plan_items = list(plan.items.select_related("order_item__product"))
-        if not plan_items:
-            return RailOutcome(succeeded=False, error="NOT_SUPPORTED: the plan names no item to cancel or return.")
-        items = None if takes_rest else [financing_item(plan_item.order_item.product) for plan_item in plan_items]
         try:
             with financing_client_from_settings() as client:
-                send = client.mark_returned if plan.plan_type == CancellationPlanType.REFUND else client.cancel
-                response = send(application_id, items, idempotency_key=refund_idempotency_key(refund))
+                send = client.mark_returned if instructions["action"] == "return" else client.cancel
+                response = send(
+                    application_id, instructions.get("items"), idempotency_key=refund_idempotency_key(refund)
+                )
         except FinancingError as err:
             return RailOutcome(succeeded=False, error=f"{err.code}: {err.message}", retryable=err.retryable)
         return RailOutcome(succeeded=True, reference=_reference(response, application_id))

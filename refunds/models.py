@@ -1,7 +1,7 @@
 from django.db import models
 from django.db.models import Q
 
-from omnitron.models import BaseModel, money_field
+from common.models import BaseModel, money_field
 
 
 class RefundKind(models.TextChoices):
@@ -24,8 +24,11 @@ class RefundStatus(models.TextChoices):
 
 
 class Refund(BaseModel):
-    """One money movement of a cancellation plan. The row, not the queue message, is the truth (an outbox)."""
+    """One money movement of an order, made by a cancellation plan. The row, not the queue message, is the truth (an
+    outbox). Everything a rail needs is on the row (`order`, `instructions`), fixed when the plan was made, so the
+    refunds app never reads the plan that owns it: `plan` only names the owner for the owner's own queries."""
 
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="refunds")
     plan = models.ForeignKey("cancellations.CancellationPlan", on_delete=models.PROTECT, related_name="refunds")
     kind = models.CharField(max_length=16, choices=RefundKind.choices)
     method = models.CharField(max_length=32, choices=RefundMethod.choices)
@@ -44,6 +47,9 @@ class Refund(BaseModel):
     # While pending after a retryable failure: not before this moment (exponential backoff).
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)
+    # What the rail does beyond moving `amount`, decided when the plan was made (e.g. for financing: cancel or return,
+    # and which items). An attempt made later, or a retry after other plans, does exactly what was decided.
+    instructions = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["id"]

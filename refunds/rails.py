@@ -42,7 +42,7 @@ class OriginalPaymentRail(Rail):
         return gateway.refund(
             amount=refund.amount,
             currency=refund.currency.upper(),  # stored as Omnitron spells it ("try"); gateways take ISO capitals
-            payment_reference=refund.plan.order.payment_reference or "",
+            payment_reference=refund.order.payment_reference or "",
             idempotency_key=refund_idempotency_key(refund),
         )
 
@@ -55,10 +55,10 @@ class LoyaltyMoneyRail(Rail):
             movement, _ = LoyaltyTransaction.objects.get_or_create(
                 refund=refund,
                 defaults={
-                    "customer_id": refund.plan.order.customer_id,
+                    "customer_id": refund.order.customer_id,
                     "amount": refund.amount,
                     "currency": refund.currency,
-                    "description": f"Refund of order {refund.plan.order.number}",
+                    "description": f"Refund of order {refund.order.number}",
                 },
             )
         return RailOutcome(succeeded=True, reference=f"loyalty-{movement.pk}")

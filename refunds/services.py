@@ -6,26 +6,44 @@ import time
 from datetime import timedelta
 from decimal import Decimal
 
+from celery import current_app as app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from omnitron.celery import app
-from omnitron.errors import ApplicationError
+from common.errors import ApplicationError
+from refunds.hooks import refund_owner
 from refunds.models import BankTransfer, BankTransferStatus, Refund, RefundStatus
 from refunds.rails import RailOutcome, rail_for
-from refunds.signals import refund_failed, refund_succeeded
 
 logger = logging.getLogger(__name__)
 
 
 def refund_create(
-    *, plan, kind: str, method: str, amount: Decimal, currency: str, iban: str = "", holder_name: str = ""
+    *,
+    order,
+    plan,
+    kind: str,
+    method: str,
+    amount: Decimal,
+    currency: str,
+    iban: str = "",
+    holder_name: str = "",
+    instructions: dict | None = None,
 ) -> Refund:
-    """Write the refund row (the outbox entry) in the caller's transaction; `refund_enqueue` sends it on commit."""
+    """Write the refund row (the outbox entry) in the caller's transaction; `refund_enqueue` sends it on commit.
+    `instructions`: what the rail needs beyond the amount, decided now (see `Refund.instructions`)."""
     return Refund.objects.create(
-        plan=plan, kind=kind, method=method, amount=amount, currency=currency, iban=iban, holder_name=holder_name
+        order=order,
+        plan=plan,
+        kind=kind,
+        method=method,
+        amount=amount,
+        currency=currency,
+        iban=iban,
+        holder_name=holder_name,
+        instructions=instructions or {},
     )
 
 
@@ -80,7 +98,7 @@ def _succeed(refund: Refund, reference: str) -> None:
     refund.save(
         update_fields=["status", "gateway_reference", "settled_at", "last_error", "leased_until", "modified_date"]
     )
-    refund_succeeded.send(sender=Refund, refund=refund)
+    refund_owner().settled(refund)
 
 
 def _fail(refund: Refund, error: str) -> None:
@@ -88,12 +106,19 @@ def _fail(refund: Refund, error: str) -> None:
     refund.last_error = error
     refund.leased_until = None
     refund.save(update_fields=["status", "last_error", "leased_until", "modified_date"])
-    refund_failed.send(sender=Refund, refund=refund)
+    refund_owner().settled(refund)
 
 
 def refund_record_outcome(*, refund_id: int, outcome: RailOutcome) -> Refund | None:
-    """Make the attempt's outcome durable; on a final outcome the plan bookkeeping runs in the same transaction."""
+    """Make the attempt's outcome durable; on a final outcome the owner's bookkeeping runs in the same transaction,
+    under the owner's locks, taken first (see `refunds.hooks`)."""
     with transaction.atomic():
+        unlocked = Refund.objects.get(pk=refund_id)
+        final = outcome.succeeded or not (
+            outcome.awaiting_settlement or (outcome.retryable and unlocked.attempts < settings.REFUND_MAX_ATTEMPTS)
+        )
+        if final:
+            refund_owner().lock(unlocked)
         refund = Refund.objects.select_for_update().get(pk=refund_id)
         if refund.status != RefundStatus.PROCESSING or refund.leased_until is None:
             return None  # settled meanwhile (an operator, or a worker whose lease we outlived)
@@ -187,7 +212,7 @@ def bank_transfers_export(*, transfer_ids: list[int]) -> str:
         transfers = list(
             BankTransfer.objects.select_for_update()
             .filter(pk__in=transfer_ids, status__in=[BankTransferStatus.PENDING, BankTransferStatus.EXPORTED])
-            .select_related("refund__plan__order")
+            .select_related("refund__order")
             .order_by("id")
         )
         out = io.StringIO()
@@ -201,7 +226,7 @@ def bank_transfers_export(*, transfer_ids: list[int]) -> str:
                     transfer.holder_name,
                     f"{transfer.amount:.2f}",
                     transfer.currency.upper(),
-                    transfer.refund.plan.order.number,
+                    transfer.refund.order.number,
                     transfer.refund_id,
                 ]
             )
@@ -228,6 +253,7 @@ def bank_transfers_mark_paid(*, transfer_ids: list[int]) -> int:
     paid = 0
     for transfer_id in sorted(transfer_ids):
         with transaction.atomic():
+            refund_owner().lock(Refund.objects.get(bank_transfer__pk=transfer_id))
             transfer = BankTransfer.objects.select_for_update().get(pk=transfer_id)
             if transfer.status != BankTransferStatus.EXPORTED:
                 raise ApplicationError(

@@ -227,6 +227,6 @@ def test_idempotency_records_are_listed_read_only(admin_client):
 
     record = IdempotencyRecordFactory(key="cancel-coat-1")
 
-    assert admin_client.get("/admin/omnitron/idempotencyrecord/?q=cancel-coat-1").status_code == 200
-    assert admin_client.get(f"/admin/omnitron/idempotencyrecord/{record.pk}/change/").status_code == 200
-    assert admin_client.get("/admin/omnitron/idempotencyrecord/add/").status_code == 403
+    assert admin_client.get("/admin/common/idempotencyrecord/?q=cancel-coat-1").status_code == 200
+    assert admin_client.get(f"/admin/common/idempotencyrecord/{record.pk}/change/").status_code == 200
+    assert admin_client.get("/admin/common/idempotencyrecord/add/").status_code == 403

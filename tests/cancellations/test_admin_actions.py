@@ -71,6 +71,7 @@ def test_retry_action_queues_failed_refunds_again(admin_client, channel, django_
     order = order_with_items(channel=channel)
     plan = CancellationPlan.objects.create(order=order, plan_type="cancel", status="failed")
     refund = Refund.objects.create(
+        order=order,
         plan=plan,
         kind="items",
         method="original_payment",

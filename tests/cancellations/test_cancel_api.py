@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from cancellations.models import CancellationPlan
-from omnitron.models import IdempotencyRecord
+from common.models import IdempotencyRecord
 from orders.models import OrderEvent
 from refunds.models import LoyaltyTransaction, Refund
 from tests.cancellations.conftest import snapshot
@@ -746,7 +746,7 @@ class TestIdempotency:
         assert snapshot(three_item_order) == before
 
     def test_a_key_still_in_flight_is_409(self, staff_client, staff, three_item_order, cancel_reason):
-        from omnitron.api.idempotency import _fingerprint  # noqa: F401 - the record below stands for a running request
+        from common.api.idempotency import _fingerprint  # noqa: F401 - the record below stands for a running request
 
         body = self.body(three_item_order, cancel_reason)
         first = cancel(staff_client, three_item_order, body, HTTP_IDEMPOTENCY_KEY="k-4")

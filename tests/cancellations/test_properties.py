@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cancellations.services import order_cancel
-from omnitron.errors import ApplicationError
+from common.errors import ApplicationError
 from orders.models import OrderStatus
 from orders.services import order_item_status_update
 from refunds.models import Refund, RefundStatus

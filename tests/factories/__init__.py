@@ -16,7 +16,7 @@ from cancellations.models import (
     EasyReturn,
 )
 from channels.models import BatchRequest, Channel, IntegrationAction
-from omnitron.models import IdempotencyRecord
+from common.models import IdempotencyRecord
 from orders.models import Customer, Order, OrderEvent, OrderItem, Product
 from refunds.models import BankTransfer, LoyaltyTransaction, Refund
 
@@ -203,6 +203,7 @@ class RefundFactory(DjangoModelFactory):
         model = Refund
 
     plan = factory.SubFactory(CancellationPlanFactory)
+    order = factory.LazyAttribute(lambda refund: refund.plan.order)
     kind = "items"
     method = "original_payment"
     amount = Decimal("100.00")

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from cancellations.services import order_cancel
-from omnitron.errors import ApplicationError
+from common.errors import ApplicationError
 from refunds.models import BankTransfer, Refund
 from refunds.services import bank_transfers_export, bank_transfers_mark_paid, refund_execute, refunds_due
 from tests.factories import CancellationReasonFactory, order_with_items

@@ -6,15 +6,13 @@ from decimal import Decimal
 import pytest
 from werkzeug import Response
 
+from cancellations.refund_instructions import refund_instructions
+from cancellations.services import order_cancel
+from orders.models import OrderItem
 from refunds.financing import FinancingClient, FinancingError, FinancingRail
 from refunds.rails import refund_idempotency_key
-from tests.factories import (
-    CancellationPlanFactory,
-    CancellationPlanItemFactory,
-    ProductFactory,
-    RefundFactory,
-    order_with_items,
-)
+from refunds.services import refund_execute
+from tests.factories import CancellationReasonFactory, ProductFactory, RefundFactory, order_with_items
 
 pytestmark = pytest.mark.django_db
 
@@ -31,26 +29,31 @@ def provider(httpserver, settings):
     return httpserver
 
 
-def financing_order(*quantities):
+def financing_order(*quantities, shipping=Decimal("0.00")):
     return order_with_items(
         payment_option="financing",
         financing_application_id="APP-1",
         lines=[(Decimal("10.00"), quantity) for quantity in quantities],
+        shipping=shipping,
     )
 
 
 def plan_of(order, lines, plan_type="cancel"):
-    """A plan over (item, units) pairs; the item's cancelled_quantity follows, as order_cancel moves it."""
-    plan = CancellationPlanFactory(order=order, plan_type=plan_type)
-    for item, units in lines:
-        CancellationPlanItemFactory(plan=plan, order_item=item, quantity=units, refund_amount=item.price * units)
-        item.cancelled_quantity += units
-        item.save(update_fields=["cancelled_quantity"])
-    return plan
+    """A plan made as the service makes it (order_cancel) over (item, units) pairs; its refunds are written, with
+    the instructions decided then, and not run (in a test transaction nothing is sent on commit)."""
+    reason = CancellationReasonFactory(cancellation_type=plan_type)
+    if plan_type == "refund":
+        OrderItem.objects.filter(pk__in=[item.pk for item, _ in lines]).update(status="500")
+    return order_cancel(
+        order_id=order.pk,
+        item_ids=[item.pk for item, _ in lines],
+        quantities={item.pk: units for item, units in lines},
+        reasons={item.pk: reason.pk for item, _ in lines},
+    )
 
 
 def items_refund(plan, kind="items"):
-    return RefundFactory(plan=plan, method="financing", kind=kind, amount=Decimal("10.00"))
+    return plan.refunds.get(kind=kind)
 
 
 def requests_to(server):
@@ -120,12 +123,14 @@ def test_an_unknown_ean_is_left_out(provider):
 def test_the_last_open_units_after_an_earlier_plan_go_as_the_empty_request(provider):
     order = financing_order(1, 2)
     first, second = order.items.all()
-    plan_of(order, [(first, 1), (second, 1)])
-    refund = items_refund(plan_of(order, [(second, 1)]))
     provider.expect_request(CANCEL_PATH, method="PUT").respond_with_json({})
+    earlier = plan_of(order, [(first, 1), (second, 1)])
+    refund_execute(refund_id=items_refund(earlier).pk)  # the earlier plan completes
+    refund = items_refund(plan_of(order, [(second, 1)]))
 
     assert FinancingRail().refund(refund).succeeded
-    (request,) = requests_to(provider)
+    earlier_request, request = requests_to(provider)
+    assert json.loads(earlier_request.get_data())["items"]
     assert json.loads(request.get_data()) == {}
 
 
@@ -318,8 +323,14 @@ def test_every_attempt_for_a_refund_carries_the_same_idempotency_key(provider):
 
 
 def test_the_shipping_fee_alone_is_not_supported_and_sends_nothing(provider):
+    # order_cancel refuses it up front (cargo_refund_not_supported); a refund written with these instructions
+    # anyway (an operator, an older row) fails for good without a call
     order = financing_order(1)
-    refund = items_refund(CancellationPlanFactory(order=order, is_cargo_refund=True), kind="cargo")
+    instructions = refund_instructions(
+        method="financing", kind="cargo", plan_type="cancel", products=[], takes_rest_of_order=False,
+        has_items_refund=False,
+    )  # fmt: skip
+    refund = RefundFactory(plan__order=order, method="financing", kind="cargo", instructions=instructions)
 
     outcome = FinancingRail().refund(refund)
 
@@ -329,11 +340,21 @@ def test_the_shipping_fee_alone_is_not_supported_and_sends_nothing(provider):
     assert provider.log == []
 
 
-def test_the_shipping_fee_of_a_whole_order_cancel_rides_on_the_items_refund(provider):
+def test_a_refund_without_instructions_fails_for_good_without_a_call(provider):
     order = financing_order(1)
+    refund = RefundFactory(plan__order=order, method="financing", kind="items", instructions={})
+
+    outcome = FinancingRail().refund(refund)
+
+    assert (outcome.succeeded, outcome.retryable) == (False, False)
+    assert outcome.error.startswith("NO_INSTRUCTIONS: ")
+    assert provider.log == []
+
+
+def test_the_shipping_fee_of_a_whole_order_cancel_rides_on_the_items_refund(provider):
+    order = financing_order(1, shipping=Decimal("5.00"))
     (item,) = order.items.all()
     plan = plan_of(order, [(item, 1)])
-    items_refund(plan)
     cargo = items_refund(plan, kind="cargo")
 
     outcome = FinancingRail().refund(cargo)
@@ -341,6 +362,7 @@ def test_the_shipping_fee_of_a_whole_order_cancel_rides_on_the_items_refund(prov
     assert outcome.succeeded
     assert outcome.reference == "APP-1"
     assert provider.log == []
+    assert items_refund(plan).instructions == {"action": "cancel", "items": None}
 
 
 def test_an_order_without_application_id_fails_for_good(provider):

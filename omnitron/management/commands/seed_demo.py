@@ -19,7 +19,7 @@ from rest_framework.authtoken.models import Token
 from cancellations.models import CancellationReason, CancellationType
 from channels.models import Channel, ChannelType
 from channels.services import user_create, user_update
-from omnitron.errors import ApplicationError
+from common.errors import ApplicationError
 from orders.models import Order, OrderItem, OrderStatus, PaymentOption
 from orders.serializers import OrderCreateInputSerializer
 from orders.services import order_create, order_item_status_update

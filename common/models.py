@@ -44,6 +44,8 @@ class IdempotencyRecord(models.Model):
     created_date = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        # The table kept its name when the model moved here from the `omnitron` app.
+        db_table = "omnitron_idempotencyrecord"
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")]
 
     def __str__(self):

@@ -3,7 +3,7 @@ from django.utils.functional import cached_property
 from rest_framework.permissions import IsAuthenticated
 
 from channels.models import Channel
-from omnitron.api.permissions import HasChannelAccess
+from common.api.permissions import HasChannelAccess
 
 
 class ChannelScopedMixin:

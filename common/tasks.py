@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from omnitron.api.idempotency import idempotency_purge
+from common.api.idempotency import idempotency_purge
 
 
 @shared_task(name="omnitron.idempotency_purge")

@@ -60,7 +60,7 @@ def test_a_malformed_content_length_is_json_400(staff_client):
     assert_json_error(response, 400, "bad_request")
 
 
-@pytest.mark.urls("tests.omnitron.urls_raising")
+@pytest.mark.urls("tests.common.urls_raising")
 @pytest.mark.parametrize("path", ["/api/test/broken/", "/api/test/broken-plain/"])
 def test_an_unexpected_error_is_json_500_and_logged(path, caplog):
     client = APIClient(raise_request_exception=False)

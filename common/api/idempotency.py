@@ -19,7 +19,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
-from omnitron.models import IdempotencyRecord
+from common.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 KEY_RE = re.compile(r"^[\x20-\x7e]{1,255}$")

@@ -3,8 +3,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from omnitron.api.idempotency import idempotency_purge
-from omnitron.models import IdempotencyRecord
+from common.api.idempotency import idempotency_purge
+from common.models import IdempotencyRecord
 from tests.factories import IdempotencyRecordFactory
 
 pytestmark = pytest.mark.django_db

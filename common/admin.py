@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from omnitron.models import IdempotencyRecord
+from common.models import IdempotencyRecord
 
 
 @admin.register(IdempotencyRecord)
