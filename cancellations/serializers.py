@@ -12,7 +12,15 @@ from cancellations.models import (
 )
 from channels.conf import conf_without_secrets
 from channels.models import Channel
-from common.api.serializers import BASE_MODEL_FIELDS, MAX_ID, IdRelatedField, JSONObjectField, has_nul, id_field
+from common.api.serializers import (
+    BASE_MODEL_FIELDS,
+    MAX_ID,
+    IdRelatedField,
+    JSONObjectField,
+    PlainMoneyField,
+    has_nul,
+    id_field,
+)
 from orders.models import Customer, Order, OrderItem, Product
 from refunds.models import Refund, RefundKind, RefundMethod
 
@@ -80,12 +88,8 @@ class OrderCancelInputSerializer(serializers.Serializer):
         help_text="Order item ids; each is cancelled for all of its units not yet cancelled.",
     )
     reasons = _ItemKeyedDictField(child=id_field(), default=dict, help_text='{"<item id>": <reason id>}')
-    forced_refund_amount = serializers.CharField(
-        allow_null=True,
-        required=False,
-        default=None,
-        max_length=32,
-        help_text="Replaces the computed total of the items' refund; a decimal string or null.",
+    forced_refund_amount = PlainMoneyField(
+        help_text='Replaces the computed total of the items\' refund: a plain decimal ("10.50") or null.'
     )
     is_cargo_refund = serializers.BooleanField(default=False, help_text="Refund the shipping fee alone.")
     refund_invoice_number = serializers.CharField(max_length=128, allow_null=True, allow_blank=True, required=False)
@@ -263,9 +267,7 @@ class CancellationRequestInputSerializer(serializers.Serializer):
 
 
 class CancellationRequestApproveInputSerializer(serializers.Serializer):
-    forced_refund_amount = serializers.CharField(
-        allow_null=True, required=False, default=None, max_length=32, help_text="A decimal string or null."
-    )
+    forced_refund_amount = PlainMoneyField(help_text='A plain decimal ("10.50") or null.')
 
 
 class _DetailedProductSerializer(serializers.ModelSerializer):

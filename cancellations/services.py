@@ -6,7 +6,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -31,7 +31,6 @@ from cancellations.refund_instructions import refund_instructions
 from cancellations.strategies import strategy_for_channel
 from common.errors import ApplicationError, ConflictError
 from orders.models import CancelStatus, Order, OrderEventType, OrderItem, OrderStatus, Product
-from orders.money import CENT
 from orders.services import (
     order_aggregates_refresh,
     order_event_write,
@@ -74,30 +73,6 @@ class _Line:
     reason: CancellationReason | None
     refund_amount: Decimal = ZERO
     discount_refund_amount: Decimal = ZERO
-
-
-def _parse_forced_amount(value) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        amount = Decimal(str(value))
-        if not amount.is_finite() or abs(amount) >= MONEY_LIMIT or amount != amount.quantize(CENT):
-            amount = None
-    except InvalidOperation:
-        amount = None
-    if amount is None:
-        raise ApplicationError(
-            'forced_refund_amount must be a decimal with at most two places, e.g. "10.50".',
-            code="forced_refund_amount_invalid",
-            field="forced_refund_amount",
-        )
-    if amount < 0:
-        raise ApplicationError(
-            "forced_refund_amount cannot be negative.",
-            code="forced_refund_amount_negative",
-            field="forced_refund_amount",
-        )
-    return amount.quantize(CENT)
 
 
 def _check_shape(*, is_all: bool, item_ids: list[int], is_cargo_refund: bool) -> None:
@@ -174,7 +149,7 @@ def order_cancel(
     is_all: bool = False,
     is_cargo_refund: bool = False,
     reasons: dict[int, int] | None = None,
-    forced_refund_amount=None,
+    forced_refund_amount: Decimal | None = None,
     refund_invoice_number: str | None = None,
     ibans: dict[int, str] | None = None,
     holder_names: dict[int, str] | None = None,
@@ -193,7 +168,7 @@ def order_cancel(
     ibans = ibans or {}
     holder_names = holder_names or {}
     _check_shape(is_all=is_all, item_ids=item_ids, is_cargo_refund=is_cargo_refund)
-    forced = _parse_forced_amount(forced_refund_amount)
+    forced = forced_refund_amount
     if len(set(item_ids)) != len(item_ids):
         raise ApplicationError("cancel_items lists an item twice.", code="duplicate_items", field="cancel_items")
 
@@ -402,7 +377,6 @@ class _DryRun(Exception):
 def cancel_body_fingerprint(body: dict) -> str:
     """SHA-256 of a validated cancel body, over what decides the plan; the same body always gives the same value."""
     relevant = {key: value for key, value in body.items() if key not in QUOTE_NEUTRAL_FIELDS}
-    relevant["forced_refund_amount"] = str(_parse_forced_amount(relevant.get("forced_refund_amount")))
     canonical = json.dumps(relevant, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -805,7 +779,9 @@ def cancellation_request_reject(*, request_id: int, actor=None) -> CancellationR
     return request
 
 
-def cancellation_request_approve(*, request_id: int, actor=None, forced_refund_amount=None) -> CancellationRequest:
+def cancellation_request_approve(
+    *, request_id: int, actor=None, forced_refund_amount: Decimal | None = None
+) -> CancellationRequest:
     """Run the order cancellation for the request's item and quantity; the request follows its plan."""
     with transaction.atomic():
         request, _, _ = _lock_request(request_id)

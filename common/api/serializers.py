@@ -1,4 +1,10 @@
+import re
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from common.errors import ApplicationError
 
 BASE_MODEL_FIELDS = (
     "uuid",
@@ -60,3 +66,41 @@ def has_nul(value) -> bool:
     if isinstance(value, list):
         return any(has_nul(v) for v in value)
     return False
+
+
+PLAIN_MONEY = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,2})?")
+
+
+@extend_schema_field(
+    {"type": "string", "format": "decimal", "pattern": r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$", "nullable": True}
+)
+class PlainMoneyField(serializers.Field):
+    """Input money as the contract writes it: a plain decimal string (or number) with at most two places, no
+    exponent, not negative; empty or null is None. A bad value is refused as a business rule, with a stable code
+    (`<field>_invalid` or `<field>_negative`), not as generic invalid input."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("default", None)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data) -> Decimal | None:
+        if data is None or data == "":
+            return None
+        text = str(data).strip() if isinstance(data, str | int | float) and not isinstance(data, bool) else ""
+        if not PLAIN_MONEY.fullmatch(text):
+            raise ApplicationError(
+                f'{self.field_name} must be a plain decimal with at most two places, e.g. "10.50".',
+                code=f"{self.field_name}_invalid",
+                field=self.field_name,
+            )
+        amount = Decimal(text).quantize(Decimal("0.01"))
+        if amount < 0:
+            raise ApplicationError(
+                f"{self.field_name} cannot be negative.", code=f"{self.field_name}_negative", field=self.field_name
+            )
+        return amount
+
+    def to_representation(self, value):
+        return None if value is None else f"{value:.2f}"

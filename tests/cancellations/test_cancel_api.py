@@ -361,6 +361,12 @@ class TestForcedAmount:
             ("abc", "forced_refund_amount_invalid"),
             ("1.005", "forced_refund_amount_invalid"),
             ("NaN", "forced_refund_amount_invalid"),
+            ("1e1", "forced_refund_amount_invalid"),  # a plain decimal only: no exponent
+            ("10.", "forced_refund_amount_invalid"),
+            ("Infinity", "forced_refund_amount_invalid"),
+            (True, "forced_refund_amount_invalid"),
+            ({"amount": 1}, "forced_refund_amount_invalid"),
+            (10.5, None),  # a JSON number with at most two places is a plain decimal too
             ("284.99", None),  # the whole order is still refundable: allowed
             ("285.00", "forced_refund_amount_too_high"),
         ],
