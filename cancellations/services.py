@@ -1,6 +1,7 @@
 """Every write of the cancellations app. `order_cancel` is the one place the cancellation rules live: the cancel
 endpoints and the approval of cancellation requests both go through it."""
 
+import dataclasses
 import hashlib
 import json
 import secrets
@@ -30,6 +31,7 @@ from cancellations.pricing import LineInput, plan_price
 from cancellations.refund_instructions import refund_instructions
 from cancellations.strategies import strategy_for_channel
 from common.errors import ApplicationError, ConflictError
+from common.unset import UNSET, Unset
 from orders.models import CancelStatus, Order, OrderEventType, OrderItem, OrderStatus, Product
 from orders.services import (
     order_aggregates_refresh,
@@ -648,9 +650,37 @@ REQUEST_FIELDS = (
 )
 
 
-def cancellation_request_create(*, channel, data: dict, actor=None) -> CancellationRequest:
+@dataclass(frozen=True, kw_only=True)
+class RequestInput:
+    """The fields of a cancellation request a channel sends; on an update, only those it sent are set (a field
+    left UNSET keeps its value)."""
+
+    order_item: OrderItem | Unset = UNSET
+    reason: CancellationReason | Unset = UNSET
+    cancellation_type: str | Unset = UNSET
+    description: str | Unset | None = UNSET
+    iban: str | Unset | None = UNSET
+    holder_name: str | Unset | None = UNSET
+    quantity: int | Unset | None = UNSET
+    fully_refund_as_loyalty_money: bool | Unset = UNSET
+    status: str | Unset = UNSET
+    attributes: dict | Unset = UNSET
+    attributes_kwargs: dict | Unset = UNSET
+    localized_attributes: dict | Unset = UNSET
+    localized_attributes_kwargs: dict | Unset = UNSET
+
+    def given(self) -> dict:
+        return {
+            field.name: getattr(self, field.name)
+            for field in dataclasses.fields(self)
+            if getattr(self, field.name) is not UNSET
+        }
+
+
+def cancellation_request_create(*, channel, fields: RequestInput, actor=None) -> CancellationRequest:
     """A channel asks to cancel (unshipped) or return (shipped) an order item. `data` as the input serializer
     validated it: `order_item` and `reason` are model instances."""
+    data = fields.given()
     with transaction.atomic():
         order, items, item = _lock_item(data["order_item"].pk)
         fields = _request_checks(channel=channel, item=item, data=data, current=None)
@@ -692,8 +722,9 @@ def _require_waiting(request: CancellationRequest, action: str) -> None:
         )
 
 
-def cancellation_request_update(*, channel, request_id: int, data: dict, actor=None) -> CancellationRequest:
+def cancellation_request_update(*, channel, request_id: int, changes: RequestInput, actor=None) -> CancellationRequest:
     """PUT/PATCH while the request waits: the same checks as create; its status changes only through the actions."""
+    data = changes.given()
     current_item_id = CancellationRequest.objects.values_list("order_item_id", flat=True).get(pk=request_id)
     new_item_id = data["order_item"].pk if "order_item" in data else current_item_id
     order_ids = sorted(

@@ -192,18 +192,18 @@ class CancellationRequestViewSet(ChannelScopedMixin, viewsets.ModelViewSet):
             return [IsAuthenticated(), HasChannelAccess(), IsStaff()]
         return super().get_permissions()
 
-    def _input(self, *, partial: bool) -> dict:
+    def _input(self, *, partial: bool) -> services.RequestInput:
         data = CancellationRequestInputSerializer(data=self.request.data, partial=partial)
         data.fields["order_item"].queryset = OrderItem.objects.filter(order__channel_id=self.channel_id)
         data.is_valid(raise_exception=True)
-        return dict(data.validated_data)
+        return services.RequestInput(**data.validated_data)
 
     def _respond(self, request_id: int, *, status_code: int = 200, serializer=CancellationRequestSerializer):
         return Response(serializer(self.get_queryset().get(pk=request_id)).data, status=status_code)
 
     def create(self, request, *args, **kwargs):
         created = services.cancellation_request_create(
-            channel=self.channel, data=self._input(partial=False), actor=request.user
+            channel=self.channel, fields=self._input(partial=False), actor=request.user
         )
         return self._respond(created.pk, status_code=status.HTTP_201_CREATED)
 
@@ -212,7 +212,7 @@ class CancellationRequestViewSet(ChannelScopedMixin, viewsets.ModelViewSet):
         services.cancellation_request_update(
             channel=self.channel,
             request_id=instance.pk,
-            data=self._input(partial=kwargs.get("partial", False)),
+            changes=self._input(partial=kwargs.get("partial", False)),
             actor=request.user,
         )
         return self._respond(instance.pk)

@@ -13,6 +13,7 @@ from rest_framework.authtoken.models import Token
 from channels.models import BatchRequest, BatchRequestStatus, Channel, IntegrationAction
 from channels.sync import sync_content_type_is_known, sync_object_versions
 from common.errors import ApplicationError
+from common.unset import UNSET, Unset, given
 
 User = get_user_model()
 
@@ -35,17 +36,26 @@ def user_create(*, username: str, password: str, is_staff: bool = False, channel
 
 
 @transaction.atomic
-def user_update(*, user: User, data: dict) -> User:
-    password = data.pop("password", None)
-    channels = data.pop("channels", None)
-    for field, value in data.items():
+def user_update(
+    *,
+    user: User,
+    username: str | Unset = UNSET,
+    is_staff: bool | Unset = UNSET,
+    is_superuser: bool | Unset = UNSET,
+    is_active: bool | Unset = UNSET,
+    password: str | Unset = UNSET,
+    channels: Iterable[Channel] | Unset = UNSET,
+) -> User:
+    """Change what is given; a new password also ends every session of the user."""
+    flags = given(username=username, is_staff=is_staff, is_superuser=is_superuser, is_active=is_active)
+    for field, value in flags.items():
         setattr(user, field, value)
-    if password is not None:
+    if password is not UNSET:
         user.set_password(password)
         # A new password ends every session: the old token stops working.
         Token.objects.filter(user=user).delete()
     user.save()
-    if channels is not None:
+    if channels is not UNSET:
         user.channels.set(channels)
     return user
 
@@ -198,19 +208,22 @@ def integration_action_create(
         raise
 
 
-INTEGRATION_ACTION_EDITABLE = ("remote_id", "version_date", "state")
-
-
-def integration_action_update(*, action_id: int, data: dict) -> IntegrationAction:
-    """Change `remote_id`, `version_date` and `state`, those of them `data` holds; what an action is about (its
-    channel, content type and object) never changes."""
+def integration_action_update(
+    *,
+    action_id: int,
+    remote_id: str | Unset | None = UNSET,
+    version_date: datetime | Unset | None = UNSET,
+    state: dict | Unset = UNSET,
+) -> IntegrationAction:
+    """Change `remote_id`, `version_date` and `state`, those of them given; what an action is about (its channel,
+    content type and object) never changes."""
+    changes = given(remote_id=remote_id, version_date=version_date, state=state)
     with transaction.atomic():
         action = IntegrationAction.objects.select_for_update().get(pk=action_id)
-        changed = [field for field in INTEGRATION_ACTION_EDITABLE if field in data]
-        for field in changed:
-            setattr(action, field, data[field])
-        if changed:
-            action.save(update_fields=[*changed, "modified_date"])
+        for field, value in changes.items():
+            setattr(action, field, value)
+        if changes:
+            action.save(update_fields=[*changes, "modified_date"])
     return action
 
 

@@ -88,7 +88,7 @@ class UserViewSet(viewsets.ModelViewSet):
     def update(self, request, *args, **kwargs):
         serializer = self.get_serializer(self.get_object(), data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        user = services.user_update(user=serializer.instance, data=dict(serializer.validated_data))
+        user = services.user_update(user=serializer.instance, **serializer.validated_data)
         return Response(self.get_serializer(user).data)
 
     def perform_destroy(self, instance):
@@ -163,7 +163,7 @@ class IntegrationActionViewSet(
         require_path_channel(request.data, self.channel_id)
         data = IntegrationActionUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        action = services.integration_action_update(action_id=action.pk, data=data.validated_data)
+        action = services.integration_action_update(action_id=action.pk, **data.validated_data)
         return Response(IntegrationActionSerializer(action).data)
 
 

@@ -4,6 +4,7 @@ from rest_framework import serializers
 from common.api.serializers import JSONObjectField
 from common.models import MONEY
 from orders.models import FULFILMENT_STATUSES, Customer, Order, OrderItem, OrderStatus, PaymentOption, Product
+from orders.services import CustomerData, OrderIntake, OrderLine, ProductData
 
 
 def currency_normalize(value: str) -> str:
@@ -160,6 +161,30 @@ class OrderCreateInputSerializer(serializers.Serializer):
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
+
+
+def order_intake(data: dict) -> OrderIntake:
+    """The validated body of OrderCreateInputSerializer as the service takes it."""
+    return OrderIntake(
+        **{name: data[name] for name in ORDER_INTAKE_FIELDS if name in data},
+        customer=CustomerData(**data["customer"]),
+        lines=[OrderLine(**{**line, "product": ProductData(**line["product"])}) for line in data["items"]],
+    )
+
+
+ORDER_INTAKE_FIELDS = (
+    "number",
+    "date_placed",
+    "currency",
+    "amount",
+    "payment_option",
+    "shipping_amount",
+    "discount_amount",
+    "payment_reference",
+    "financing_application_id",
+    "remote_id",
+    "extra_field",
+)
 
 
 class OrderItemStatusInputSerializer(serializers.Serializer):

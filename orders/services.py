@@ -1,4 +1,7 @@
+import dataclasses
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -139,111 +142,161 @@ def order_item_cancel_status_set(*, item: OrderItem, cancel_status: str | None) 
     item.save(update_fields=["cancel_status", "modified_date"])
 
 
-def _customer_upsert(*, channel: Channel, data: dict) -> Customer:
+@dataclass(frozen=True, kw_only=True)
+class CustomerData:
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    phone_number: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductData:
+    sku: str
+    name: str
+    ean: str | None = None
+    base_code: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderLine:
+    product: ProductData
+    quantity: int
+    price: Decimal  # the unit price paid
+    tax_rate: Decimal
+    status: str | None = None  # defaults to "400"
+    remote_id: str | None = None  # the line's id in the channel
+    extra_field: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderIntake:
+    """A placed order as a sales channel hands it over (parsed and checked for form by OrderCreateInputSerializer)."""
+
+    number: str
+    date_placed: datetime
+    currency: str  # ISO 4217, lowercase
+    amount: Decimal
+    payment_option: str
+    customer: CustomerData
+    lines: list[OrderLine]
+    shipping_amount: Decimal = Decimal("0.00")
+    discount_amount: Decimal = Decimal("0.00")
+    payment_reference: str | None = None
+    financing_application_id: str | None = None
+    remote_id: str | None = None
+    extra_field: dict = dataclasses.field(default_factory=dict)
+
+
+def _customer_upsert(*, channel: Channel, data: CustomerData) -> Customer:
     customer, created = Customer.objects.get_or_create(
         channel=channel,
-        email__iexact=data["email"],
+        email__iexact=data.email,
         defaults={
-            "email": data["email"],
-            "first_name": data.get("first_name", ""),
-            "last_name": data.get("last_name", ""),
-            "phone_number": data.get("phone_number", ""),
+            "email": data.email,
+            "first_name": data.first_name,
+            "last_name": data.last_name,
+            "phone_number": data.phone_number,
         },
     )
     if not created:
-        updates = {k: v for k, v in data.items() if k != "email" and v and getattr(customer, k) != v}
+        updates = [
+            name
+            for name in ("first_name", "last_name", "phone_number")
+            if getattr(data, name) and getattr(customer, name) != getattr(data, name)
+        ]
         if updates:
-            for field, value in updates.items():
-                setattr(customer, field, value)
+            for name in updates:
+                setattr(customer, name, getattr(data, name))
             customer.save(update_fields=[*updates, "modified_date"])
     return customer
 
 
-def _product_upsert(*, data: dict) -> Product:
+def _product_upsert(*, data: ProductData) -> Product:
     """Products are shared by every channel and keyed by SKU; a channel fills identifiers that are missing but
     never overwrites what the catalogue already holds."""
     product, created = Product.objects.get_or_create(
-        sku=data["sku"],
-        defaults={"name": data["name"], "ean": data.get("ean"), "base_code": data.get("base_code")},
+        sku=data.sku, defaults={"name": data.name, "ean": data.ean, "base_code": data.base_code}
     )
     if not created:
-        updates = [f for f in ("ean", "base_code") if data.get(f) and not getattr(product, f)]
+        updates = [name for name in ("ean", "base_code") if getattr(data, name) and not getattr(product, name)]
         if updates:
-            for field in updates:
-                setattr(product, field, data[field])
+            for name in updates:
+                setattr(product, name, getattr(data, name))
             product.save(update_fields=[*updates, "modified_date"])
     return product
 
 
-def order_create(*, channel: Channel, data: dict, actor=None) -> Order:
-    """Take over an order placed on a sales channel. Expects data validated by OrderCreateInputSerializer."""
+def _duplicate_number(number: str) -> ApplicationError:
+    return ApplicationError(
+        f"This channel already has an order numbered {number!r}.", code="duplicate_order_number", field="number"
+    )
+
+
+def order_create(*, channel: Channel, intake: OrderIntake, actor=None) -> Order:
+    """Take over an order placed on a sales channel: its amounts must add up, its number be new in the channel."""
     if not channel.is_active:
         raise ApplicationError("This sales channel is not active.", code="channel_inactive")
-    items_data = data["items"]
-    values = [line["price"] * line["quantity"] for line in items_data]
+    lines = intake.lines
+    values = [line.price * line.quantity for line in lines]
     subtotal = sum(values, Decimal(0))
-    if data["discount_amount"] > subtotal:
+    if intake.discount_amount > subtotal:
         raise ApplicationError(
-            f"discount_amount {data['discount_amount']} is more than the items' value {subtotal}.",
+            f"discount_amount {intake.discount_amount} is more than the items' value {subtotal}.",
             code="discount_exceeds_items",
             field="discount_amount",
         )
-    expected = subtotal - data["discount_amount"] + data["shipping_amount"]
-    if data["amount"] != expected:
+    expected = subtotal - intake.discount_amount + intake.shipping_amount
+    if intake.amount != expected:
         raise ApplicationError(
-            f"amount {data['amount']} does not add up: the items' value {subtotal} less discount "
-            f"{data['discount_amount']} plus shipping {data['shipping_amount']} is {expected}.",
+            f"amount {intake.amount} does not add up: the items' value {subtotal} less discount "
+            f"{intake.discount_amount} plus shipping {intake.shipping_amount} is {expected}.",
             code="amounts_do_not_add_up",
             field="amount",
         )
-    shares = allocate(data["discount_amount"], values)
-    statuses = [line.get("status") or OrderStatus.APPROVED for line in items_data]
+    shares = allocate(intake.discount_amount, values)
+    statuses = [line.status or OrderStatus.APPROVED for line in lines]
     try:
         with transaction.atomic():
-            if Order.objects.filter(channel=channel, number=data["number"]).exists():
-                raise ApplicationError(
-                    f"This channel already has an order numbered {data['number']!r}.",
-                    code="duplicate_order_number",
-                    field="number",
-                )
-            customer = _customer_upsert(channel=channel, data=data["customer"])
+            if Order.objects.filter(channel=channel, number=intake.number).exists():
+                raise _duplicate_number(intake.number)
             order = Order.objects.create(
                 channel=channel,
-                customer=customer,
-                number=data["number"],
-                remote_id=data.get("remote_id"),
-                date_placed=data["date_placed"],
+                customer=_customer_upsert(channel=channel, data=intake.customer),
+                number=intake.number,
+                remote_id=intake.remote_id,
+                date_placed=intake.date_placed,
                 status=order_status_from_items(statuses),
-                currency=data["currency"],
-                amount=data["amount"],
-                discount_amount=data["discount_amount"],
-                shipping_amount=data["shipping_amount"],
-                payment_option=data["payment_option"],
-                payment_reference=data.get("payment_reference"),
-                financing_application_id=data.get("financing_application_id"),
-                extra_field=data.get("extra_field", {}),
+                currency=intake.currency,
+                amount=intake.amount,
+                discount_amount=intake.discount_amount,
+                shipping_amount=intake.shipping_amount,
+                payment_option=intake.payment_option,
+                payment_reference=intake.payment_reference,
+                financing_application_id=intake.financing_application_id,
+                extra_field=intake.extra_field,
             )
             items = OrderItem.objects.bulk_create(
                 [
                     OrderItem(
                         order=order,
-                        product=_product_upsert(data=line["product"]),
-                        quantity=line["quantity"],
-                        price=line["price"],
-                        tax_rate=line["tax_rate"],
+                        product=_product_upsert(data=line.product),
+                        quantity=line.quantity,
+                        price=line.price,
+                        tax_rate=line.tax_rate,
                         status=status,
                         discount_amount=share,
                         amount=value - share,
-                        extra_field=line.get("extra_field", {}),
+                        extra_field=line.extra_field,
                     )
-                    for line, status, value, share in zip(items_data, statuses, values, shares, strict=True)
+                    for line, status, value, share in zip(lines, statuses, values, shares, strict=True)
                 ]
             )
             order_event_write(
                 order=order,
                 type=OrderEventType.ORDER_CREATED,
                 actor=actor,
-                payload={"number": order.number, "amount": str(order.amount), "items": len(items_data)},
+                payload={"number": order.number, "amount": str(order.amount), "items": len(lines)},
             )
             # The channel handed this version over itself: the sync feed offers the order once it changes.
             integration_actions_record(
@@ -251,21 +304,15 @@ def order_create(*, channel: Channel, data: dict, actor=None) -> Order:
                 records=[
                     IntegrationActionRecord(SyncContentType.ORDER, order.pk, order.remote_id, order.modified_date),
                     *(
-                        IntegrationActionRecord(
-                            SyncContentType.ORDER_ITEM, item.pk, line.get("remote_id"), item.modified_date
-                        )
-                        for item, line in zip(items, items_data, strict=True)
+                        IntegrationActionRecord(SyncContentType.ORDER_ITEM, item.pk, line.remote_id, item.modified_date)
+                        for item, line in zip(items, lines, strict=True)
                     ),
                 ],
             )
     except IntegrityError:
         # Another request created the same number between our check and our insert.
-        if Order.objects.filter(channel=channel, number=data["number"]).exists():
-            raise ApplicationError(
-                f"This channel already has an order numbered {data['number']!r}.",
-                code="duplicate_order_number",
-                field="number",
-            ) from None
+        if Order.objects.filter(channel=channel, number=intake.number).exists():
+            raise _duplicate_number(intake.number) from None
         raise
     return order
 

@@ -13,6 +13,7 @@ from orders.serializers import (
     OrderDetailSerializer,
     OrderItemSerializer,
     OrderItemStatusInputSerializer,
+    order_intake,
 )
 
 
@@ -42,7 +43,9 @@ class ChannelOrderViewSet(ChannelScopedMixin, mixins.CreateModelMixin, viewsets.
     def create(self, request, *args, **kwargs):
         data = OrderCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        order = services.order_create(channel=self.channel, data=data.validated_data, actor=request.user)
+        order = services.order_create(
+            channel=self.channel, intake=order_intake(data.validated_data), actor=request.user
+        )
         return Response(
             OrderDetailSerializer(selectors.order_get(order_id=order.pk)).data, status=status.HTTP_201_CREATED
         )

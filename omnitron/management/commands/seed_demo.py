@@ -21,7 +21,7 @@ from channels.models import Channel, ChannelType
 from channels.services import user_create, user_update
 from common.errors import ApplicationError
 from orders.models import Order, OrderItem, OrderStatus, PaymentOption
-from orders.serializers import OrderCreateInputSerializer
+from orders.serializers import OrderCreateInputSerializer, order_intake
 from orders.services import order_create, order_item_status_update
 
 User = get_user_model()
@@ -243,7 +243,7 @@ class Command(BaseCommand):
         if not created and not user.check_password(password):
             updates["password"] = password  # user_update revokes the old token, as a password change must
         if updates:
-            user = user_update(user=user, data=updates)
+            user = user_update(user=user, **updates)
         if channel is not None and not user.channels.filter(pk=channel.pk).exists():
             user.channels.add(channel)
         return user, created
@@ -253,7 +253,7 @@ class Command(BaseCommand):
         data = OrderCreateInputSerializer(data=demo.payload)
         data.is_valid(raise_exception=True)
         with transaction.atomic():
-            order = order_create(channel=channel, data=data.validated_data, actor=channel_user)
+            order = order_create(channel=channel, intake=order_intake(data.validated_data), actor=channel_user)
             item_ids = OrderItem.objects.filter(order=order).order_by("id").values_list("id", flat=True)
             for item_id, status in zip(item_ids, demo.item_statuses, strict=True):
                 if status != OrderStatus.APPROVED:
