@@ -18,5 +18,5 @@ class CancellationsConfig(AppConfig):
         register_sync_content_type(
             name=SyncContentType.CANCELLATION_REQUEST,
             model_label="cancellations.CancellationRequest",
-            channel_lookup="order_item__order__channel_id",
+            channel_lookup="channel_id",
         )

@@ -38,7 +38,7 @@ class CancellationRequestFilter(django_filters.FilterSet):
     date_placed__date__lt = DateOfDateTimeFilter(field_name=f"{ORDER}date_placed", bound="lt")
     date_placed__date__lte = DateOfDateTimeFilter(field_name=f"{ORDER}date_placed", bound="lte")
     sku = django_filters.CharFilter(field_name="order_item__product__sku", lookup_expr="iexact")
-    channel = IdFilter(field_name=f"{ORDER}channel_id")
+    channel = IdFilter(field_name="channel_id")
     customer_first_name = django_filters.CharFilter(field_name=f"{ORDER}customer__first_name", lookup_expr="iexact")
     customer_last_name = django_filters.CharFilter(field_name=f"{ORDER}customer__last_name", lookup_expr="iexact")
     customer_email = EmailFilter(field_name=f"{ORDER}customer__email", lookup_expr="iexact")

@@ -86,6 +86,8 @@ class CancellationPlan(BaseModel):
     """One decision to cancel or return items of an order, and the money movements it causes."""
 
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="cancellation_plans")
+    # The order's channel, copied at creation: channel lists filter and sort on this table alone.
+    channel = models.ForeignKey("channels.Channel", on_delete=models.PROTECT, related_name="+", db_index=False)
     plan_type = models.CharField(max_length=16, choices=CancellationPlanType.choices)
     status = models.CharField(
         max_length=16, choices=CancellationPlanStatus.choices, default=CancellationPlanStatus.WAITING
@@ -108,6 +110,8 @@ class CancellationPlan(BaseModel):
             ),
         ]
         indexes = [
+            models.Index(fields=["channel", "-id"], name="plan_channel_id_idx"),
+            models.Index(fields=["channel", "status", "-id"], name="plan_channel_status_idx"),
             models.Index(fields=["status"], name="plan_status_idx"),
             models.Index(fields=["plan_type"], name="plan_type_idx"),
             models.Index(fields=["refund_invoice_number"], name="plan_invoice_idx"),
@@ -148,6 +152,9 @@ class CancellationRequest(BaseModel):
     """A sales channel asking the back office to cancel or return an order item."""
 
     order_item = models.ForeignKey("orders.OrderItem", on_delete=models.PROTECT, related_name="cancellation_requests")
+    # The item's order's channel, copied at creation (a request never moves to another channel): the channel's
+    # lists filter, count and sort on this table alone.
+    channel = models.ForeignKey("channels.Channel", on_delete=models.PROTECT, related_name="+", db_index=False)
     reason = models.ForeignKey(CancellationReason, on_delete=models.PROTECT, related_name="requests")
     description = models.TextField(null=True, blank=True)
     cancellation_type = models.CharField(max_length=16, choices=CancellationType.choices)
@@ -182,6 +189,8 @@ class CancellationRequest(BaseModel):
             ),
         ]
         indexes = [
+            models.Index(fields=["channel", "-id"], name="request_channel_id_idx"),
+            models.Index(fields=["channel", "status", "-id"], name="request_channel_status_idx"),
             models.Index(fields=["status"], name="request_status_idx"),
             models.Index(fields=["cancellation_type"], name="request_type_idx"),
         ]

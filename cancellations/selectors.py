@@ -18,7 +18,7 @@ REFUND_BY_QUANTITY_MAX_ROWS = 100
 
 def cancellation_request_list(*, channel_id: int) -> QuerySet[CancellationRequest]:
     """A channel's requests, joined once for the plain and the detailed shapes: one query a page, whatever its size."""
-    return CancellationRequest.objects.filter(order_item__order__channel_id=channel_id).select_related(
+    return CancellationRequest.objects.filter(channel_id=channel_id).select_related(
         "reason",
         "easy_return",
         "order_item__product",
@@ -43,7 +43,7 @@ def cancellation_plan_list(*, channel_id: int | None = None) -> QuerySet[Cancell
         Prefetch("refunds", queryset=Refund.objects.order_by("id")),
     )
     if channel_id is not None:
-        queryset = queryset.filter(order__channel_id=channel_id)
+        queryset = queryset.filter(channel_id=channel_id)
     return queryset
 
 

@@ -280,6 +280,7 @@ def order_cancel(
         # The writes
         plan = CancellationPlan.objects.create(
             order=order,
+            channel_id=order.channel_id,
             plan_type=plan_type,
             refund_invoice_number=refund_invoice_number or None,
             forced_refund_amount=forced,
@@ -684,7 +685,9 @@ def cancellation_request_create(*, channel, fields: RequestInput, actor=None) ->
     with transaction.atomic():
         order, items, item = _lock_item(data["order_item"].pk)
         fields = _request_checks(channel=channel, item=item, data=data, current=None)
-        request = CancellationRequest(order_item=item, status=CancellationRequestStatus.WAITING)
+        request = CancellationRequest(
+            order_item=item, channel_id=order.channel_id, status=CancellationRequestStatus.WAITING
+        )
         for name in REQUEST_FIELDS:
             if name in fields:
                 setattr(request, name, fields[name])

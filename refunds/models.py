@@ -29,6 +29,8 @@ class Refund(BaseModel):
     refunds app never reads the plan that owns it: `plan` only names the owner for the owner's own queries."""
 
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="refunds")
+    # The order's channel, copied at creation, for lists and filters on this table alone.
+    channel = models.ForeignKey("channels.Channel", on_delete=models.PROTECT, related_name="+", db_index=False)
     plan = models.ForeignKey("cancellations.CancellationPlan", on_delete=models.PROTECT, related_name="refunds")
     kind = models.CharField(max_length=16, choices=RefundKind.choices)
     method = models.CharField(max_length=32, choices=RefundMethod.choices)
@@ -65,6 +67,7 @@ class Refund(BaseModel):
             ),
         ]
         indexes = [
+            models.Index(fields=["channel", "-id"], name="refund_channel_id_idx"),
             models.Index(fields=["status", "leased_until"], name="refund_status_lease_idx"),
             models.Index(fields=["status", "next_attempt_at"], name="refund_status_next_attempt_idx"),
             models.Index(fields=["method"], name="refund_method_idx"),

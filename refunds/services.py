@@ -36,6 +36,7 @@ def refund_create(
     `instructions`: what the rail needs beyond the amount, decided now (see `Refund.instructions`)."""
     return Refund.objects.create(
         order=order,
+        channel_id=order.channel_id,
         plan=plan,
         kind=kind,
         method=method,

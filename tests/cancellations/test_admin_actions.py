@@ -69,9 +69,10 @@ def test_the_request_page_masks_the_iban_and_filters_by_channel(admin_client, ch
 
 def test_retry_action_queues_failed_refunds_again(admin_client, channel, django_capture_on_commit_callbacks):
     order = order_with_items(channel=channel)
-    plan = CancellationPlan.objects.create(order=order, plan_type="cancel", status="failed")
+    plan = CancellationPlan.objects.create(order=order, channel=channel, plan_type="cancel", status="failed")
     refund = Refund.objects.create(
         order=order,
+        channel=channel,
         plan=plan,
         kind="items",
         method="original_payment",

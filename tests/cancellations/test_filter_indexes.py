@@ -86,7 +86,12 @@ def populate(rows: int = 3000) -> Channel:
     reason = CancellationReason.objects.create(cancellation_type="cancel", subject="R")
     plans = CancellationPlan.objects.bulk_create(
         [
-            CancellationPlan(order=orders[n], plan_type="cancel", status=("waiting", "completed", "failed")[n % 3])
+            CancellationPlan(
+                order=orders[n],
+                channel_id=orders[n].channel_id,
+                plan_type="cancel",
+                status=("waiting", "completed", "failed")[n % 3],
+            )
             for n in range(0, rows, 2)
         ]
     )
@@ -102,10 +107,12 @@ def populate(rows: int = 3000) -> Channel:
             for n in range(rows // 2)
         ]
     )
+    channel_of_order = {order.pk: order.channel_id for order in orders}
     CancellationRequest.objects.bulk_create(
         [
             CancellationRequest(
                 order_item=item,
+                channel_id=channel_of_order[item.order_id],
                 reason=reason,
                 cancellation_type="cancel",
                 quantity=1,

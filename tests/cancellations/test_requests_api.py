@@ -550,7 +550,9 @@ class TestFilters:
         )
         old_item, new_item = old_order.items.get(), new_order.items.get()
         ProductFactory._meta.model.objects.filter(pk=old_item.product_id).update(sku="SKU-Ada")
-        plan = CancellationPlan.objects.create(order=old_order, plan_type="cancel", status="failed")
+        plan = CancellationPlan.objects.create(
+            order=old_order, channel_id=old_order.channel_id, plan_type="cancel", status="failed"
+        )
         easy_return = EasyReturnFactory(code="ERCODE123", tracking_number="TRK-42")
         old = CancellationRequestFactory(
             order_item=old_item, reason=cancel_reason, status="approved", cancellation_plan=plan

@@ -164,6 +164,7 @@ class CancellationPlanFactory(DjangoModelFactory):
         model = CancellationPlan
 
     order = factory.SubFactory(OrderFactory)
+    channel = factory.LazyAttribute(lambda plan: plan.order.channel)
     plan_type = "cancel"
 
 
@@ -193,6 +194,7 @@ class CancellationRequestFactory(DjangoModelFactory):
         model = CancellationRequest
 
     order_item = factory.SubFactory(OrderItemFactory)
+    channel = factory.LazyAttribute(lambda request: request.order_item.order.channel)
     reason = factory.SubFactory(CancellationReasonFactory)
     cancellation_type = "cancel"
     quantity = 1
@@ -204,6 +206,7 @@ class RefundFactory(DjangoModelFactory):
 
     plan = factory.SubFactory(CancellationPlanFactory)
     order = factory.LazyAttribute(lambda refund: refund.plan.order)
+    channel = factory.LazyAttribute(lambda refund: refund.plan.order.channel)
     kind = "items"
     method = "original_payment"
     amount = Decimal("100.00")
