@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
 from cancellations import rules
 from cancellations.models import CancellationPlan, CancellationPlanItem, CancellationRequest
@@ -47,13 +47,18 @@ def cancellation_plan_list(*, channel_id: int | None = None) -> QuerySet[Cancell
     return queryset
 
 
-def refunds_reserved_on_order(*, order_id: int) -> Decimal:
-    """Everything already refunded or on its way back (every refund row of the order, whatever its state)."""
-    return Refund.objects.filter(plan__order_id=order_id).aggregate(total=Sum("amount"))["total"] or ZERO
+@dataclass(frozen=True)
+class OrderRefunds:
+    reserved: Decimal  # everything refunded or on its way back (every refund row of the order, whatever its state)
+    cargo_planned: bool  # the shipping fee has a refund already
 
 
-def cargo_refund_planned(*, order_id: int) -> bool:
-    return Refund.objects.filter(plan__order_id=order_id, kind=RefundKind.CARGO).exists()
+def order_refunds(*, order_id: int) -> OrderRefunds:
+    """What the order's refunds already take, in one query."""
+    totals = Refund.objects.filter(order_id=order_id).aggregate(
+        reserved=Sum("amount"), cargo=Count("pk", filter=Q(kind=RefundKind.CARGO))
+    )
+    return OrderRefunds(reserved=totals["reserved"] or ZERO, cargo_planned=bool(totals["cargo"]))
 
 
 @dataclass(frozen=True)
@@ -78,11 +83,12 @@ class OrderEligibility:
 def order_cancellation_eligibility(*, order: Order) -> OrderEligibility:
     """What `cancel/` would accept now, item by item, asked of the same rules and priced by the same functions."""
     items = list(order.items.order_by("id"))
-    refundable = order.amount - refunds_reserved_on_order(order_id=order.pk)
+    refunds = order_refunds(order_id=order.pk)
+    refundable = order.amount - refunds.reserved
     cargo_refusal = rules.cargo_on_request_refusal(
         order=order,
         strategy=strategy_for_channel(order.channel),
-        cargo_already_planned=cargo_refund_planned(order_id=order.pk),
+        cargo_already_planned=refunds.cargo_planned,
     )
     return OrderEligibility(
         order=order.pk,

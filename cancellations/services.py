@@ -32,17 +32,18 @@ from cancellations.refund_instructions import refund_instructions
 from cancellations.strategies import strategy_for_channel
 from common.errors import ApplicationError, ConflictError
 from common.unset import UNSET, Unset
-from orders.models import CancelStatus, Order, OrderEventType, OrderItem, OrderStatus, Product
+from orders.models import CancelStatus, Order, OrderEvent, OrderEventType, OrderItem, OrderStatus, Product
 from orders.services import (
     order_aggregates_refresh,
     order_event_write,
+    order_events_write,
     order_item_cancel_status_set,
     order_items_units_cancel,
     order_lock,
     order_refunds_record,
 )
 from refunds.models import Refund, RefundKind, RefundMethod, RefundStatus
-from refunds.services import refund_create, refund_enqueue, refund_retry_failed
+from refunds.services import NewRefund, refund_enqueue, refund_retry_failed, refunds_create
 
 ZERO = Decimal("0.00")
 MONEY_LIMIT = Decimal("1e12")  # money columns hold 14 digits, 2 of them cents
@@ -225,7 +226,8 @@ def order_cancel(
             for item in chosen
         ]
 
-        cargo_planned = selectors.cargo_refund_planned(order_id=order.pk)
+        already = selectors.order_refunds(order_id=order.pk)
+        cargo_planned = already.cargo_planned
         if is_cargo_refund:
             rules.refuse(
                 rules.cargo_on_request_refusal(order=order, strategy=strategy, cargo_already_planned=cargo_planned)
@@ -244,7 +246,7 @@ def order_cancel(
         method = rules.refund_method_for(
             payment_option=order.payment_option, plan_type=plan_type, as_loyalty_money=refund_as_loyalty_money
         )
-        refundable = order.amount - selectors.refunds_reserved_on_order(order_id=order.pk)
+        refundable = order.amount - already.reserved
         if forced is not None and forced > refundable:
             raise ApplicationError(
                 f"forced_refund_amount {forced} is more than the {refundable} still refundable on this order.",
@@ -300,45 +302,44 @@ def order_cancel(
                 for line in lines
             ]
         )
-        refunds = []
         amounts = {RefundKind.ITEMS: items_total, RefundKind.CARGO: cargo_total}
         products = _products_of(lines) if method == RefundMethod.FINANCING else []
         units = {line.item.pk: line.quantity for line in lines}
         takes_rest = bool(lines) and all(
             item.open_quantity == units.get(item.pk, 0) for item in items if item.open_quantity
         )
-        for kind, amount in amounts.items():
-            if method is not None and amount > 0:
-                instructions = refund_instructions(
+        new_refunds = [
+            NewRefund(
+                kind=kind,
+                method=method,
+                amount=amount,
+                instructions=refund_instructions(
                     method=method,
                     kind=kind,
                     plan_type=plan_type,
                     products=products,
                     takes_rest_of_order=takes_rest,
                     has_items_refund=amounts[RefundKind.ITEMS] > 0,
-                )
-                refunds.append(
-                    refund_create(
-                        order=order,
-                        plan=plan,
-                        kind=kind,
-                        method=method,
-                        amount=amount,
-                        currency=order.currency,
-                        iban=iban,
-                        holder_name=holder,
-                        instructions=instructions,
-                    )
-                )
+                ),
+            )
+            for kind, amount in amounts.items()
+            if method is not None and amount > 0
+        ]
+        refunds = refunds_create(
+            order=order, plan=plan, refunds=new_refunds, currency=order.currency, iban=iban, holder_name=holder
+        )
+        events = []
         if request is not None:
             request.status = CancellationRequestStatus.APPROVED
             request.cancellation_plan = plan
             request.save(update_fields=["status", "cancellation_plan", "modified_date"])
-            order_event_write(
-                order=order,
-                type=OrderEventType.REQUEST_APPROVED,
-                actor=actor,
-                payload={"cancellation_request": request.pk, "plan": plan.pk},
+            events.append(
+                OrderEvent(
+                    order=order,
+                    type=OrderEventType.REQUEST_APPROVED,
+                    actor=actor,
+                    payload={"cancellation_request": request.pk, "plan": plan.pk},
+                )
             )
         order_items_units_cancel(
             order=order,
@@ -347,24 +348,29 @@ def order_cancel(
             final_when_all_units=plan_type == CancellationPlanType.CANCEL,
             actor=actor,
         )
-        order_event_write(
-            order=order,
-            type=OrderEventType.CANCELLATION_PLANNED,
-            actor=actor,
-            payload={
-                "plan": plan.pk,
-                "plan_type": plan_type,
-                "items": [{"order_item": line.item.pk, "quantity": line.quantity} for line in lines],
-                "refunds": [{"id": r.pk, "kind": r.kind, "method": r.method, "amount": str(r.amount)} for r in refunds],
-                "forced_refund_amount": str(forced) if forced is not None else None,
-            },
+        events.append(
+            OrderEvent(
+                order=order,
+                type=OrderEventType.CANCELLATION_PLANNED,
+                actor=actor,
+                payload={
+                    "plan": plan.pk,
+                    "plan_type": plan_type,
+                    "items": [{"order_item": line.item.pk, "quantity": line.quantity} for line in lines],
+                    "refunds": [
+                        {"id": r.pk, "kind": r.kind, "method": r.method, "amount": str(r.amount)} for r in refunds
+                    ],
+                    "forced_refund_amount": str(forced) if forced is not None else None,
+                },
+            )
         )
         if refunds:
-            order_aggregates_refresh(order=order, items=items, actor=actor)
+            order_aggregates_refresh(order=order, items=items, actor=actor, events=events)
             refund_enqueue(refund_ids=[refund.pk for refund in refunds])
         else:
             # Nothing to pay back (pay on delivery, or nothing left): the plan is done at once.
-            _plan_complete(plan=plan, order=order, items=items, actor=actor)
+            events += _plan_complete(plan=plan, order=order, items=items, refunds=[], actor=actor)
+        order_events_write(events)
     return plan
 
 
@@ -452,40 +458,48 @@ def cancellation_quote_commit(
     return plan
 
 
-def _plan_complete(*, plan: CancellationPlan, order: Order, items: list[OrderItem], actor=None) -> None:
-    """Every refund of the plan succeeded: confirm its items and grow the order's refund totals."""
+def _plan_complete(
+    *, plan: CancellationPlan, order: Order, items: list[OrderItem], refunds: list[Refund], actor=None
+) -> list[OrderEvent]:
+    """Every refund of the plan succeeded: confirm its items and grow the order's refund totals. Returns the events
+    to write (the caller writes them with its own, in one INSERT)."""
     plan_items = list(plan.items.all())
-    refunds = list(plan.refunds.all())
+    refunded = sum((refund.amount for refund in refunds), ZERO)
+    events = []
     order_refunds_record(
         order=order,
         items=items,
         item_refunds={plan_item.order_item_id: plan_item.refund_amount for plan_item in plan_items},
         returned=plan.plan_type == CancellationPlanType.REFUND,
-        refunded=sum((refund.amount for refund in refunds), ZERO),
+        refunded=refunded,
         shipping_refunded=sum((r.amount for r in refunds if r.kind == RefundKind.CARGO), ZERO),
         discount_refunded=sum((pi.discount_refund_amount for pi in plan_items), ZERO),
         actor=actor,
+        events=events,
     )
     plan.status = CancellationPlanStatus.COMPLETED
     plan.save(update_fields=["status", "modified_date"])
-    order_event_write(
-        order=order,
-        type=OrderEventType.CANCELLATION_COMPLETED,
-        actor=actor,
-        payload={"plan": plan.pk, "refunded": str(sum((r.amount for r in refunds), ZERO))},
-    )
-    completed = CancellationRequest.objects.filter(cancellation_plan=plan, status=CancellationRequestStatus.APPROVED)
-    for request in completed:
-        order_event_write(
+    events += [
+        OrderEvent(
             order=order,
-            type=OrderEventType.REQUEST_COMPLETED,
+            type=OrderEventType.CANCELLATION_COMPLETED,
             actor=actor,
-            payload={"cancellation_request": request.pk},
+            payload={"plan": plan.pk, "refunded": str(refunded)},
         )
-    # The requests' modified_date moves with their status: the channel's `cancellation_requests/updates/` feed
-    # compares it.
-    completed.update(status=CancellationRequestStatus.COMPLETED, modified_date=timezone.now())
-    order_aggregates_refresh(order=order, items=items, actor=actor)
+    ]
+    completed = CancellationRequest.objects.filter(cancellation_plan=plan, status=CancellationRequestStatus.APPROVED)
+    request_ids = list(completed.values_list("pk", flat=True))
+    if request_ids:
+        # The requests' modified_date moves with their status: the channel's `cancellation_requests/updates/` feed
+        # compares it.
+        completed.update(status=CancellationRequestStatus.COMPLETED, modified_date=timezone.now())
+        events += [
+            OrderEvent(
+                order=order, type=OrderEventType.REQUEST_COMPLETED, actor=actor, payload={"cancellation_request": pk}
+            )
+            for pk in request_ids
+        ]
+    return events
 
 
 def _lock_plan(plan_id: int) -> tuple[CancellationPlan, Order, list[OrderItem]]:
@@ -496,48 +510,40 @@ def _lock_plan(plan_id: int) -> tuple[CancellationPlan, Order, list[OrderItem]]:
 
 
 class PlanRefundOwner:
-    """The cancellation plans own the refunds: registered with `refunds.hooks` at start-up. Takes the locks in the
-    order every writer follows (order, items, plan) before the refunds app locks the refund row."""
+    """The cancellation plans own the refunds; registered with `refunds.hooks` at start-up.
 
-    def lock(self, refund: Refund) -> None:
-        _lock_plan(refund.plan_id)
+    `lock` takes the refund's order row, before the refund row is written: every writer of an order, its items, its
+    plans and its refunds takes that row first, so it serialises them all. `settled` completes or fails the plan
+    under that lock, in the refund's transaction, and writes the events in one INSERT.
+    """
 
-    def settled(self, refund: Refund) -> None:
+    def lock(self, refund: Refund) -> Order:
+        order, _ = order_lock(refund.order_id, with_items=False)
+        return order
+
+    def settled(self, refund: Refund, order: Order) -> None:
+        refunds = list(Refund.objects.filter(plan_id=refund.plan_id).select_related("plan").order_by("id"))
+        plan = refunds[0].plan
         if refund.status == RefundStatus.SUCCEEDED:
-            plan_refund_succeeded(refund=refund)
+            events = [_refund_event(order, refund, OrderEventType.REFUND_SUCCEEDED, amount=str(refund.amount))]
+            settled = all(r.status == RefundStatus.SUCCEEDED for r in refunds)
+            if settled and plan.status != CancellationPlanStatus.COMPLETED:
+                items = list(OrderItem.objects.filter(order=order).order_by("id"))
+                events += _plan_complete(plan=plan, order=order, items=items, refunds=refunds)
         else:
-            plan_refund_failed(refund=refund)
+            events = [_refund_event(order, refund, OrderEventType.REFUND_FAILED, error=refund.last_error)]
+            if plan.status == CancellationPlanStatus.WAITING:
+                plan.status = CancellationPlanStatus.FAILED
+                plan.save(update_fields=["status", "modified_date"])
+                events.append(
+                    OrderEvent(order=order, type=OrderEventType.CANCELLATION_FAILED, payload={"plan": plan.pk})
+                )
+        order_events_write(events)
 
 
-def plan_refund_succeeded(*, refund: Refund) -> CancellationPlan:
-    """A refund of the plan succeeded; once all have, the plan completes. Runs in the refund's transaction."""
-    with transaction.atomic():
-        plan, order, items = _lock_plan(refund.plan_id)
-        order_event_write(
-            order=order,
-            type=OrderEventType.REFUND_SUCCEEDED,
-            payload={"plan": plan.pk, "refund": refund.pk, "kind": refund.kind, "amount": str(refund.amount)},
-        )
-        settled = not plan.refunds.exclude(status=RefundStatus.SUCCEEDED).exists()
-        if settled and plan.status != CancellationPlanStatus.COMPLETED:
-            _plan_complete(plan=plan, order=order, items=items)
-    return plan
-
-
-def plan_refund_failed(*, refund: Refund) -> CancellationPlan:
-    """A refund of the plan failed for good: the plan is failed until someone retries it."""
-    with transaction.atomic():
-        plan, order, _ = _lock_plan(refund.plan_id)
-        order_event_write(
-            order=order,
-            type=OrderEventType.REFUND_FAILED,
-            payload={"plan": plan.pk, "refund": refund.pk, "kind": refund.kind, "error": refund.last_error},
-        )
-        if plan.status == CancellationPlanStatus.WAITING:
-            plan.status = CancellationPlanStatus.FAILED
-            plan.save(update_fields=["status", "modified_date"])
-            order_event_write(order=order, type=OrderEventType.CANCELLATION_FAILED, payload={"plan": plan.pk})
-    return plan
+def _refund_event(order: Order, refund: Refund, type: str, **details) -> OrderEvent:
+    payload = {"plan": refund.plan_id, "refund": refund.pk, "kind": refund.kind, **details}
+    return OrderEvent(order=order, type=type, payload=payload)
 
 
 def plan_retry(*, plan_id: int, actor=None) -> CancellationPlan:

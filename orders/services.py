@@ -49,33 +49,51 @@ def order_cancel_status_from_items(cancel_statuses: Iterable[str | None]) -> str
     return None
 
 
-def order_aggregates_refresh(*, order: Order, items: list[OrderItem], actor=None) -> list[str]:
+def order_events_write(events: list[OrderEvent]) -> None:
+    """Several audit rows of one change, in one INSERT."""
+    OrderEvent.objects.bulk_create(events)
+
+
+def order_aggregates_refresh(
+    *,
+    order: Order,
+    items: list[OrderItem],
+    actor=None,
+    also_save: tuple[str, ...] = (),
+    events: list[OrderEvent] | None = None,
+) -> list[str]:
     """Recompute the order's `status` and `cancel_status` from its items (already locked by the caller), after
     the caller changed some of them.
 
     The order's `modified_date` moves even when neither field changes: a change of an item is a change of the order
-    (the channel's `orders/updates/` feed relies on it). Returns the names of the fields that changed.
+    (the channel's `orders/updates/` feed relies on it). `also_save`: other order fields the caller changed, saved
+    in the same UPDATE. `events`: the caller's pending events, which the status change joins (the caller writes
+    them); without it the event is written here. Returns the names of the fields that changed.
     """
     changed = []
     status = order_status_from_items(item.status for item in items)
     if status != order.status:
-        order_event_write(
+        event = OrderEvent(
             order=order,
             type=OrderEventType.ORDER_STATUS_CHANGED,
             actor=actor,
             payload={"from": order.status, "to": status},
         )
+        if events is None:
+            event.save()
+        else:
+            events.append(event)
         order.status = status
         changed.append("status")
     cancel_status = order_cancel_status_from_items(item.cancel_status for item in items)
     if cancel_status != order.cancel_status:
         order.cancel_status = cancel_status
         changed.append("cancel_status")
-    order.save(update_fields=[*changed, "modified_date"])
+    order.save(update_fields=[*changed, *also_save, "modified_date"])
     return changed
 
 
-def order_lock(order_id: int, *, with_channel: bool = False) -> tuple[Order, list[OrderItem]]:
+def order_lock(order_id: int, *, with_channel: bool = False, with_items: bool = True) -> tuple[Order, list[OrderItem]]:
     """Lock the order, then its items (by id), for the rest of the caller's transaction.
 
     Every writer of the service locks in one order: the order, then its items, then what hangs off them
@@ -85,6 +103,9 @@ def order_lock(order_id: int, *, with_channel: bool = False) -> tuple[Order, lis
     if with_channel:
         orders = orders.select_related("channel")
     order = orders.get(pk=order_id)
+    if not with_items:
+        # The order row alone: every writer locks it first, so holding it is enough to read and write the rest.
+        return order, []
     items = list(OrderItem.objects.select_for_update().filter(order=order).order_by("id"))
     for item in items:
         item.order = order
@@ -117,10 +138,11 @@ def order_refunds_record(
     shipping_refunded: Decimal,
     discount_refunded: Decimal,
     actor=None,
+    events: list[OrderEvent] | None = None,
 ) -> None:
     """Money went back for a decided cancellation: the items of `item_refunds` ({item id: amount}) are confirmed and
     carry their refunds (returned items with no unit left become `"600"`), the order's refund totals grow, and the
-    order's status follows its items. The order and items are locked by the caller."""
+    order's status follows its items (one UPDATE of the order). The order is locked by the caller."""
     now = timezone.now()
     changed = [item for item in items if item.pk in item_refunds]
     for item in changed:
@@ -133,7 +155,13 @@ def order_refunds_record(
     order.refund_amount += refunded
     order.shipping_refund_amount += shipping_refunded
     order.discount_refund_amount += discount_refunded
-    order.save(update_fields=["refund_amount", "shipping_refund_amount", "discount_refund_amount", "modified_date"])
+    order_aggregates_refresh(
+        order=order,
+        items=items,
+        actor=actor,
+        also_save=("refund_amount", "shipping_refund_amount", "discount_refund_amount"),
+        events=events,
+    )
 
 
 def order_item_cancel_status_set(*, item: OrderItem, cancel_status: str | None) -> None:

@@ -3,6 +3,7 @@ import io
 import logging
 import random
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
@@ -20,31 +21,35 @@ from refunds.rails import RailOutcome, rail_for
 logger = logging.getLogger(__name__)
 
 
-def refund_create(
-    *,
-    order,
-    plan,
-    kind: str,
-    method: str,
-    amount: Decimal,
-    currency: str,
-    iban: str = "",
-    holder_name: str = "",
-    instructions: dict | None = None,
-) -> Refund:
-    """Write the refund row (the outbox entry) in the caller's transaction; `refund_enqueue` sends it on commit.
-    `instructions`: what the rail needs beyond the amount, decided now (see `Refund.instructions`)."""
-    return Refund.objects.create(
-        order=order,
-        channel_id=order.channel_id,
-        plan=plan,
-        kind=kind,
-        method=method,
-        amount=amount,
-        currency=currency,
-        iban=iban,
-        holder_name=holder_name,
-        instructions=instructions or {},
+@dataclass(frozen=True, kw_only=True)
+class NewRefund:
+    kind: str
+    method: str
+    amount: Decimal
+    instructions: dict  # what the rail needs beyond the amount, decided now (see `Refund.instructions`)
+
+
+def refunds_create(
+    *, order, plan, refunds: list[NewRefund], currency: str, iban: str = "", holder_name: str = ""
+) -> list[Refund]:
+    """Write a plan's refund rows (the outbox entries) in the caller's transaction, in one INSERT;
+    `refund_enqueue` sends them on commit."""
+    return Refund.objects.bulk_create(
+        [
+            Refund(
+                order=order,
+                channel_id=order.channel_id,
+                plan=plan,
+                kind=refund.kind,
+                method=refund.method,
+                amount=refund.amount,
+                currency=currency,
+                iban=iban,
+                holder_name=holder_name,
+                instructions=refund.instructions,
+            )
+            for refund in refunds
+        ]
     )
 
 
@@ -72,10 +77,15 @@ def retry_delay(attempt: int) -> float:
 
 def _lease(refund_id: int) -> Refund | None:
     """Take the refund for one attempt, or None: it is final, leased by another worker, waiting for an outside
-    settlement, or not due yet."""
+    settlement, or not due yet. The order comes along: the rails read it."""
     now = timezone.now()
     with transaction.atomic():
-        refund = Refund.objects.select_for_update(skip_locked=True).filter(pk=refund_id).first()
+        refund = (
+            Refund.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("order")
+            .filter(pk=refund_id)
+            .first()
+        )
         if refund is None or refund.status in (RefundStatus.SUCCEEDED, RefundStatus.FAILED):
             return None
         if refund.status == RefundStatus.PROCESSING and (refund.leased_until is None or refund.leased_until > now):
@@ -90,57 +100,53 @@ def _lease(refund_id: int) -> Refund | None:
     return refund
 
 
-def _succeed(refund: Refund, reference: str) -> None:
-    refund.status = RefundStatus.SUCCEEDED
-    refund.gateway_reference = reference[:128]
-    refund.settled_at = timezone.now()
-    refund.last_error = ""
-    refund.leased_until = None
-    refund.save(
-        update_fields=["status", "gateway_reference", "settled_at", "last_error", "leased_until", "modified_date"]
-    )
-    refund_owner().settled(refund)
+def _outcome_changes(refund: Refund, outcome: RailOutcome) -> dict:
+    """What an attempt's outcome writes to its refund."""
+    if outcome.succeeded:
+        return {
+            "status": RefundStatus.SUCCEEDED,
+            "gateway_reference": outcome.reference[:128],
+            "settled_at": timezone.now(),
+            "last_error": "",
+            "leased_until": None,
+        }
+    if outcome.awaiting_settlement:
+        return {"gateway_reference": outcome.reference[:128], "leased_until": None}
+    if outcome.retryable and refund.attempts < settings.REFUND_MAX_ATTEMPTS:
+        delay = retry_delay(refund.attempts)
+        return {
+            "status": RefundStatus.PENDING,
+            "last_error": outcome.error,
+            "leased_until": None,
+            "next_attempt_at": timezone.now() + timedelta(seconds=delay),
+        }
+    return {"status": RefundStatus.FAILED, "last_error": outcome.error, "leased_until": None}
 
 
-def _fail(refund: Refund, error: str) -> None:
-    refund.status = RefundStatus.FAILED
-    refund.last_error = error
-    refund.leased_until = None
-    refund.save(update_fields=["status", "last_error", "leased_until", "modified_date"])
-    refund_owner().settled(refund)
-
-
-def refund_record_outcome(*, refund_id: int, outcome: RailOutcome) -> Refund | None:
+def refund_record_outcome(*, refund_id: int, outcome: RailOutcome, leased: Refund | None = None) -> Refund | None:
     """Make the attempt's outcome durable; on a final outcome the owner's bookkeeping runs in the same transaction,
-    under the owner's locks, taken first (see `refunds.hooks`)."""
+    under the owner's lock, taken first (see `refunds.hooks`). `leased`: the refund as the lease returned it (saves
+    reading it again). None when the refund was settled meanwhile (an operator, or a worker whose lease we
+    outlived)."""
     with transaction.atomic():
-        unlocked = Refund.objects.get(pk=refund_id)
-        final = outcome.succeeded or not (
-            outcome.awaiting_settlement or (outcome.retryable and unlocked.attempts < settings.REFUND_MAX_ATTEMPTS)
-        )
+        refund = leased or Refund.objects.get(pk=refund_id)
+        changes = _outcome_changes(refund, outcome)
+        final = changes.get("status") in (RefundStatus.SUCCEEDED, RefundStatus.FAILED)
+        locked = refund_owner().lock(refund) if final else None
+        now = timezone.now()
+        written = Refund.objects.filter(
+            pk=refund_id, status=RefundStatus.PROCESSING, leased_until__isnull=False
+        ).update(**changes, modified_date=now)
+        if not written:
+            return None
+        for field, value in {**changes, "modified_date": now}.items():
+            setattr(refund, field, value)
         if final:
-            refund_owner().lock(unlocked)
-        refund = Refund.objects.select_for_update().get(pk=refund_id)
-        if refund.status != RefundStatus.PROCESSING or refund.leased_until is None:
-            return None  # settled meanwhile (an operator, or a worker whose lease we outlived)
-        if outcome.succeeded:
-            _succeed(refund, outcome.reference)
-        elif outcome.awaiting_settlement:
-            refund.gateway_reference = outcome.reference[:128]
-            refund.leased_until = None
-            refund.save(update_fields=["gateway_reference", "leased_until", "modified_date"])
-        elif outcome.retryable and refund.attempts < settings.REFUND_MAX_ATTEMPTS:
-            delay = retry_delay(refund.attempts)
-            refund.status = RefundStatus.PENDING
-            refund.last_error = outcome.error
-            refund.leased_until = None
-            refund.next_attempt_at = timezone.now() + timedelta(seconds=delay)
-            refund.save(update_fields=["status", "last_error", "leased_until", "next_attempt_at", "modified_date"])
-            if not app.conf.task_always_eager:
-                # In-process tasks would retry at once, inside the request: leave those to the sweeper.
-                transaction.on_commit(lambda: _send(refund_id, countdown=delay))
-        else:
-            _fail(refund, outcome.error)
+            refund_owner().settled(refund, locked)
+        elif changes.get("status") == RefundStatus.PENDING and not app.conf.task_always_eager:
+            # In-process tasks would retry at once, inside the request: leave those to the sweeper.
+            delay = (refund.next_attempt_at - now).total_seconds()
+            transaction.on_commit(lambda: _send(refund_id, countdown=delay))
     return refund
 
 
@@ -171,7 +177,7 @@ def refund_execute(*, refund_id: int) -> Refund | None:
         (time.monotonic() - started) * 1000,
         outcome.error or "-",
     )
-    return refund_record_outcome(refund_id=refund.pk, outcome=outcome)
+    return refund_record_outcome(refund_id=refund.pk, outcome=outcome, leased=refund)
 
 
 def refunds_due(*, now=None) -> list[int]:
@@ -254,7 +260,7 @@ def bank_transfers_mark_paid(*, transfer_ids: list[int]) -> int:
     paid = 0
     for transfer_id in sorted(transfer_ids):
         with transaction.atomic():
-            refund_owner().lock(Refund.objects.get(bank_transfer__pk=transfer_id))
+            locked = refund_owner().lock(Refund.objects.get(bank_transfer__pk=transfer_id))
             transfer = BankTransfer.objects.select_for_update().get(pk=transfer_id)
             if transfer.status != BankTransferStatus.EXPORTED:
                 raise ApplicationError(
@@ -266,6 +272,10 @@ def bank_transfers_mark_paid(*, transfer_ids: list[int]) -> int:
             transfer.paid_at = timezone.now()
             transfer.save(update_fields=["status", "paid_at", "modified_date"])
             if refund.status == RefundStatus.PROCESSING:
-                _succeed(refund, transfer.reference)
+                changes = _outcome_changes(refund, RailOutcome(succeeded=True, reference=transfer.reference))
+                for field, value in changes.items():
+                    setattr(refund, field, value)
+                refund.save(update_fields=[*changes, "modified_date"])
+                refund_owner().settled(refund, locked)
                 paid += 1
     return paid

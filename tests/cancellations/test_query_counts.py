@@ -1,0 +1,75 @@
+"""Round trips of the cancel call and of a refund, pinned: a change that adds a query per item, per refund or per
+event fails here. Transaction statements (BEGIN, COMMIT, SAVEPOINT) are not counted: PostgreSQL sends none of
+them as queries of their own."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cancellations.models import CancellationPlan
+from cancellations.services import order_cancel
+from refunds.models import Refund, RefundStatus
+from refunds.services import refund_execute
+from tests.factories import CancellationReasonFactory, order_with_items
+
+pytestmark = pytest.mark.django_db
+
+TRANSACTION_STATEMENTS = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+
+
+def queries_of(captured) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if not q["sql"].upper().startswith(TRANSACTION_STATEMENTS)]
+
+
+def three_item_order(**kwargs):
+    return order_with_items(
+        lines=[(Decimal("10.00"), 1), (Decimal("20.00"), 2), (Decimal("30.00"), 1)],
+        shipping=Decimal("5.00"),
+        payment_reference="TX-1",
+        **kwargs,
+    )
+
+
+def test_a_whole_cancel_with_its_two_refunds_run_in_process(staff_client, django_capture_on_commit_callbacks):
+    order = three_item_order()
+    reason = CancellationReasonFactory(cancellation_type="cancel")
+    body = {"is_all": True, "reasons": {str(item.pk): reason.pk for item in order.items.all()}}
+
+    with CaptureQueriesContext(connection) as captured, django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(f"/api/i1/orders/{order.pk}/cancel/", body, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "100"
+    assert CancellationPlan.objects.get(order=order).status == "completed"
+    # the token (1) and the view's order (1); the cancel: lock order and items (2), reasons (1), the order's refunds
+    # so far (1), plan, its items, its two refunds (3), item and order updates (2), events (1); each refund: lease
+    # (2), the order lock (1), the outcome (1), the plan's refunds (1), then an event (1) for the first and the
+    # plan's completion (7) for the last; the response (2)
+    assert len(queries_of(captured)) == 32, "\n".join(queries_of(captured))
+
+
+@pytest.mark.parametrize(("refunds", "expected"), [(1, 12), (2, 6)])
+def test_one_refund_attempt(refunds, expected, django_capture_on_commit_callbacks):
+    order = three_item_order()
+    reason = CancellationReasonFactory(cancellation_type="cancel")
+    with django_capture_on_commit_callbacks(execute=False):
+        plan = order_cancel(
+            order_id=order.pk,
+            is_all=True,
+            reasons={item.pk: reason.pk for item in order.items.all()},
+        )
+    assert plan.refunds.count() == 2
+    last = plan.refunds.order_by("id")[refunds - 1]
+    if refunds == 1:  # the plan's other refund settled first: this attempt completes the plan
+        other = plan.refunds.exclude(pk=last.pk).get()
+        refund_execute(refund_id=other.pk)
+
+    with CaptureQueriesContext(connection) as captured:
+        refund_execute(refund_id=last.pk)
+
+    assert Refund.objects.get(pk=last.pk).status == RefundStatus.SUCCEEDED
+    # lease (2), order lock (1), outcome (1), the plan's refunds (1), event (1); completing the plan adds its items,
+    # the order's items, their update, the order's update, the plan's update, the requests, and the events in one
+    assert len(queries_of(captured)) == expected, "\n".join(queries_of(captured))
