@@ -9,12 +9,19 @@ from cancellations.models import (
     CancellationRequestStatus,
     CancellationType,
 )
-from common.api.filters import DateOfDateTimeFilter, EmailFilter, IdFilter, IdInFilter
+from common.api.filters import (
+    DateOfDateTimeFilter,
+    EmailFilter,
+    IdFilter,
+    IdInFilter,
+    StrictBooleanFilter,
+    UtcIsoDateTimeFilter,
+)
 
 
 class CancellationReasonFilter(django_filters.FilterSet):
     cancellation_type = django_filters.ChoiceFilter(choices=CancellationType.choices)
-    is_active = django_filters.BooleanFilter()
+    is_active = StrictBooleanFilter()
 
     class Meta:
         model = CancellationReason
@@ -28,11 +35,11 @@ class CancellationRequestFilter(django_filters.FilterSet):
     pk__in = IdInFilter(field_name="id", lookup_expr="in", help_text="Comma-separated request ids.")
     status = django_filters.ChoiceFilter(choices=CancellationRequestStatus.choices)
     number = django_filters.CharFilter(field_name=f"{ORDER}number", lookup_expr="iexact", help_text="Order number")
-    date_placed = django_filters.IsoDateTimeFilter(field_name=f"{ORDER}date_placed")
-    date_placed__gt = django_filters.IsoDateTimeFilter(field_name=f"{ORDER}date_placed", lookup_expr="gt")
-    date_placed__gte = django_filters.IsoDateTimeFilter(field_name=f"{ORDER}date_placed", lookup_expr="gte")
-    date_placed__lt = django_filters.IsoDateTimeFilter(field_name=f"{ORDER}date_placed", lookup_expr="lt")
-    date_placed__lte = django_filters.IsoDateTimeFilter(field_name=f"{ORDER}date_placed", lookup_expr="lte")
+    date_placed = UtcIsoDateTimeFilter(field_name=f"{ORDER}date_placed")
+    date_placed__gt = UtcIsoDateTimeFilter(field_name=f"{ORDER}date_placed", lookup_expr="gt")
+    date_placed__gte = UtcIsoDateTimeFilter(field_name=f"{ORDER}date_placed", lookup_expr="gte")
+    date_placed__lt = UtcIsoDateTimeFilter(field_name=f"{ORDER}date_placed", lookup_expr="lt")
+    date_placed__lte = UtcIsoDateTimeFilter(field_name=f"{ORDER}date_placed", lookup_expr="lte")
     date_placed__date__gt = DateOfDateTimeFilter(field_name=f"{ORDER}date_placed", bound="gt")
     date_placed__date__gte = DateOfDateTimeFilter(field_name=f"{ORDER}date_placed", bound="gte")
     date_placed__date__lt = DateOfDateTimeFilter(field_name=f"{ORDER}date_placed", bound="lt")

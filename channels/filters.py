@@ -1,7 +1,8 @@
 import django_filters
+from django.contrib.auth import get_user_model
 
-from channels.models import BatchRequest, BatchRequestStatus, IntegrationAction, SyncContentType
-from common.api.filters import IdFilter, IdInFilter
+from channels.models import BatchRequest, BatchRequestStatus, Channel, ChannelType, IntegrationAction, SyncContentType
+from common.api.filters import IdFilter, IdInFilter, StrictBooleanFilter
 
 
 class CharInFilter(django_filters.BaseInFilter, django_filters.CharFilter):
@@ -42,4 +43,21 @@ class BatchRequestFilter(django_filters.FilterSet):
 
     class Meta:
         model = BatchRequest
+        fields = ()
+
+
+class ChannelFilter(django_filters.FilterSet):
+    channel_type = django_filters.ChoiceFilter(choices=ChannelType.choices)
+    is_active = StrictBooleanFilter()
+
+    class Meta:
+        model = Channel
+        fields = ()
+
+
+class UserFilter(django_filters.FilterSet):
+    is_staff = StrictBooleanFilter()
+
+    class Meta:
+        model = get_user_model()
         fields = ()

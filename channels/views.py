@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from channels import selectors, services
-from channels.filters import BatchRequestFilter, IntegrationActionFilter
+from channels.filters import BatchRequestFilter, ChannelFilter, IntegrationActionFilter, UserFilter
 from channels.mixins import ChannelScopedMixin
 from channels.models import Channel
 from channels.serializers import (
@@ -52,7 +52,7 @@ class ActiveUserView(APIView):
 class ChannelViewSet(viewsets.ModelViewSet):
     serializer_class = ChannelSerializer
     permission_classes = [IsAuthenticated, IsStaffOrReadsOwnChannel]
-    filterset_fields = ("channel_type", "is_active")
+    filterset_class = ChannelFilter
 
     def get_serializer_class(self):
         user = self.request.user
@@ -76,7 +76,7 @@ class UserViewSet(viewsets.ModelViewSet):
     queryset = User.objects.order_by("id").prefetch_related("channels")
     serializer_class = UserSerializer
     permission_classes = [IsAuthenticated, IsStaff]
-    filterset_fields = ("is_staff",)
+    filterset_class = UserFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def create(self, request, *args, **kwargs):

@@ -1,6 +1,6 @@
 import django_filters
 
-from common.api.filters import EmailFilter, IdFilter, IdInFilter
+from common.api.filters import EmailFilter, IdFilter, IdInFilter, UtcIsoDateTimeFilter
 from orders.models import CancelStatus, Order, OrderItem, OrderStatus
 
 
@@ -13,8 +13,8 @@ class OrderFilter(django_filters.FilterSet):
     )
     channel = IdFilter(field_name="channel_id")
     customer_email = EmailFilter(field_name="customer__email", lookup_expr="iexact")
-    date_placed__gte = django_filters.IsoDateTimeFilter(field_name="date_placed", lookup_expr="gte")
-    date_placed__lte = django_filters.IsoDateTimeFilter(field_name="date_placed", lookup_expr="lte")
+    date_placed__gte = UtcIsoDateTimeFilter(field_name="date_placed", lookup_expr="gte")
+    date_placed__lte = UtcIsoDateTimeFilter(field_name="date_placed", lookup_expr="lte")
 
     class Meta:
         model = Order

@@ -1,7 +1,7 @@
 import pycountry
 from rest_framework import serializers
 
-from common.api.serializers import JSONObjectField
+from common.api.serializers import JSONObjectField, PlainDecimalField
 from common.models import MONEY
 from orders.models import FULFILMENT_STATUSES, Customer, Order, OrderItem, OrderStatus, PaymentOption, Product
 from orders.services import CustomerData, OrderIntake, OrderLine, ProductData
@@ -115,8 +115,8 @@ class ProductInputSerializer(serializers.Serializer):
 class OrderItemInputSerializer(serializers.Serializer):
     product = ProductInputSerializer()
     quantity = serializers.IntegerField(min_value=1, max_value=100_000)
-    price = serializers.DecimalField(**MONEY, min_value=0, help_text="Unit price paid.")
-    tax_rate = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100)
+    price = PlainDecimalField(**MONEY, min_value=0, help_text="Unit price paid.")
+    tax_rate = PlainDecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100)
     status = serializers.ChoiceField(
         choices=[(s, OrderStatus(s).label) for s in FULFILMENT_STATUSES],
         required=False,
@@ -137,9 +137,9 @@ class OrderCreateInputSerializer(serializers.Serializer):
     currency = serializers.CharField(
         max_length=8, help_text='ISO 4217 code in any case, e.g. "try" or "EUR"; stored and returned in lowercase.'
     )
-    amount = serializers.DecimalField(**MONEY, min_value=0, help_text="What the customer paid, shipping included.")
-    shipping_amount = serializers.DecimalField(**MONEY, min_value=0, default=0)
-    discount_amount = serializers.DecimalField(**MONEY, min_value=0, default=0)
+    amount = PlainDecimalField(**MONEY, min_value=0, help_text="What the customer paid, shipping included.")
+    shipping_amount = PlainDecimalField(**MONEY, min_value=0, default=0)
+    discount_amount = PlainDecimalField(**MONEY, min_value=0, default=0)
     payment_option = serializers.ChoiceField(choices=PaymentOption.choices)
     payment_reference = serializers.CharField(max_length=128, required=False, allow_null=True, allow_blank=True)
     financing_application_id = serializers.CharField(max_length=128, required=False, allow_null=True, allow_blank=True)

@@ -211,6 +211,14 @@ def refund_retry_failed(*, plan) -> list[int]:
 # Bank transfers ---------------------------------------------------------------------------------------------------
 
 BANK_FILE_COLUMNS = ["reference", "iban", "holder_name", "amount", "currency", "order_number", "refund_id"]
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): such a cell is written with
+# a leading apostrophe, which spreadsheets show as text and banks' importers ignore.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def bank_transfers_export(*, transfer_ids: list[int]) -> str:
@@ -226,17 +234,16 @@ def bank_transfers_export(*, transfer_ids: list[int]) -> str:
         writer = csv.writer(out)
         writer.writerow(BANK_FILE_COLUMNS)
         for transfer in transfers:
-            writer.writerow(
-                [
-                    transfer.reference,
-                    transfer.iban,
-                    transfer.holder_name,
-                    f"{transfer.amount:.2f}",
-                    transfer.currency.upper(),
-                    transfer.refund.order.number,
-                    transfer.refund_id,
-                ]
-            )
+            row = [
+                transfer.reference,
+                transfer.iban,
+                transfer.holder_name,
+                f"{transfer.amount:.2f}",
+                transfer.currency.upper(),
+                transfer.refund.order.number,
+                transfer.refund_id,
+            ]
+            writer.writerow([csv_cell(cell) for cell in row])
         now = timezone.now()
         BankTransfer.objects.filter(pk__in=[t.pk for t in transfers], status=BankTransferStatus.PENDING).update(
             status=BankTransferStatus.EXPORTED, exported_at=now, modified_date=now

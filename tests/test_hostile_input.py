@@ -112,3 +112,60 @@ def test_an_idempotency_key_with_control_characters_is_400(staff_client, world):
     )
     assert response.status_code == 400
     assert response.json()["code"] == "idempotency_key_invalid"
+
+
+@pytest.mark.parametrize("offset", ["-20:00", "+14:00", "+23:59", "Z", "+03:00"])
+@pytest.mark.parametrize("path", ["/api/i1/orders/", "/api/channel/{channel}/cancellation_requests/"])
+def test_a_date_filter_with_any_offset_is_read_as_utc_never_a_500(staff_client, channel, offset, path):
+    response = staff_client.get(path.format(channel=channel.pk), {"date_placed__gte": f"2025-01-01T00:00:00{offset}"})
+    assert response.status_code == 200, response.content
+
+
+@pytest.mark.parametrize("value", ["2025-13-01", "yesterday", "2025-01-01T00:00:00+99:00"])
+def test_a_malformed_date_filter_is_400(staff_client, value):
+    response = staff_client.get("/api/i1/orders/", {"date_placed__gte": value})
+    assert response.status_code == 400
+    assert "date_placed__gte" in response.json()
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/api/i1/channels/", "is_active"),
+        ("/api/i1/users/", "is_staff"),
+        ("/api/i1/cancellation_reasons/", "is_active"),
+    ],
+)
+@pytest.mark.parametrize("value", ["13403266", "yes", "maybe", "2"])
+def test_a_boolean_filter_refuses_garbage(staff_client, path, name, value):
+    response = staff_client.get(path, {name: value})
+    assert response.status_code == 400
+    assert name in response.json()
+
+
+@pytest.mark.parametrize("value", ["true", "True", "1", "false", "0"])
+def test_a_boolean_filter_takes_true_and_false(staff_client, value):
+    assert staff_client.get("/api/i1/channels/", {"is_active": value}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"amount": "1e1"}, {"shipping_amount": "2E+1"}, {"discount_amount": "1e-1"}, {"amount": "283.33e0"}],
+)
+def test_intake_money_is_a_plain_decimal(channel_client, channel, change):
+    from tests.orders.test_intake_api import VALID_ORDER
+
+    response = channel_client.post(f"/api/channel/{channel.pk}/orders/", {**VALID_ORDER, **change}, format="json")
+
+    assert response.status_code == 400
+    assert next(iter(change)) in response.json()
+
+
+def test_an_item_price_in_exponent_notation_is_refused(channel_client, channel):
+    from tests.orders.test_intake_api import VALID_ORDER
+
+    body = {**VALID_ORDER, "items": [{**VALID_ORDER["items"][0], "price": "5e1"}, *VALID_ORDER["items"][1:]]}
+    response = channel_client.post(f"/api/channel/{channel.pk}/orders/", body, format="json")
+
+    assert response.status_code == 400
+    assert "items" in response.json()

@@ -1,8 +1,9 @@
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import django_filters
 from django import forms
 from django.utils import timezone
+from django_filters.fields import IsoDateTimeField
 
 
 class IdFormField(forms.IntegerField):
@@ -48,3 +49,38 @@ class DateOfDateTimeFilter(django_filters.DateFilter):
             "lte": ("lt", next_day),
         }[self.bound]
         return qs.filter(**{f"{self.field_name}__{lookup}": moment})
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 moment, turned into UTC before it reaches the database: PostgreSQL refuses a UTC offset beyond
+    +-15:59, which Python accepts (up to +-23:59), so `2025-01-01T00:00:00-20:00` is taken as the moment it names."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        return moment.astimezone(UTC) if moment is not None and timezone.is_aware(moment) else moment
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
+class StrictBooleanField(forms.Field):
+    """`true`/`false` (also `1`/`0`, any case); anything else is refused, never read as "no filter"."""
+
+    TRUE = frozenset({"true", "1"})
+    FALSE = frozenset({"false", "0"})
+    default_error_messages = {"invalid": "Use true or false."}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        text = str(value).strip().lower()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField

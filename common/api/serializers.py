@@ -104,3 +104,20 @@ class PlainMoneyField(serializers.Field):
 
     def to_representation(self, value):
         return None if value is None else f"{value:.2f}"
+
+
+class PlainDecimalField(serializers.DecimalField):
+    """DRF's DecimalField without exponent notation: `"1e1"` is refused, not read as 10. Numbers in JSON and plain
+    decimal strings are taken as DecimalField takes them."""
+
+    default_error_messages = {"plain": "A plain decimal is required, e.g. \"10.50\" (no exponent)."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not PLAIN_DECIMAL.fullmatch(data.strip()):
+            self.fail("plain")
+        if isinstance(data, float) and not PLAIN_DECIMAL.fullmatch(repr(data)):
+            self.fail("plain")
+        return super().to_internal_value(data)
+
+
+PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")

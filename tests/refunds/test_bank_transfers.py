@@ -7,7 +7,7 @@ import pytest
 from cancellations.services import order_cancel
 from common.errors import ApplicationError
 from refunds.models import BankTransfer, Refund
-from refunds.services import bank_transfers_export, bank_transfers_mark_paid, refund_execute, refunds_due
+from refunds.services import bank_transfers_export, bank_transfers_mark_paid, csv_cell, refund_execute, refunds_due
 from tests.factories import CancellationReasonFactory, order_with_items
 
 pytestmark = pytest.mark.django_db
@@ -116,3 +116,26 @@ def test_paying_a_selection_with_an_unexported_transfer_pays_nothing(transfer_pl
     assert second.reference in refused.value.message
     assert list(BankTransfer.objects.order_by("id").values_list("status", flat=True)) == ["exported", "pending"]
     assert set(Refund.objects.values_list("status", flat=True)) == {"processing"}
+
+
+@pytest.mark.parametrize("holder", ['=HYPERLINK("http://x","y")', "+1 555", "-2+3", "@SUM(A1)"])
+def test_the_bank_file_never_carries_a_formula(channel, holder):
+    order = order_with_items(channel=channel, payment_option="funds_transfer", lines=[(Decimal("10.00"), 1)])
+    item = order.items.get()
+    reason = CancellationReasonFactory(cancellation_type="cancel")
+    plan = order_cancel(
+        order_id=order.pk, item_ids=[item.pk], reasons={item.pk: reason.pk}, ibans={item.pk: IBAN},
+        holder_names={item.pk: holder},
+    )  # fmt: skip
+    refund_execute(refund_id=plan.refunds.get().pk)
+
+    exported = bank_transfers_export(transfer_ids=list(BankTransfer.objects.values_list("pk", flat=True)))
+
+    (row,) = csv.DictReader(io.StringIO(exported))
+    assert row["holder_name"] == "'" + holder
+    assert row["iban"] == IBAN  # plain values are written as they are
+
+
+@pytest.mark.parametrize(("value", "written"), [("\tx", "'\tx"), ("\rx", "'\rx"), ("Ayse", "Ayse"), (12, "12")])
+def test_a_cell_that_a_spreadsheet_would_run_is_escaped(value, written):
+    assert csv_cell(value) == written
