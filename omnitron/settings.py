@@ -185,7 +185,13 @@ IDEMPOTENCY_IN_FLIGHT_TIMEOUT = env.int("IDEMPOTENCY_IN_FLIGHT_TIMEOUT", default
 REFUND_CARD_GATEWAY = env.str("REFUND_CARD_GATEWAY", default="refunds.gateways.SandboxGateway")
 # The sandbox gateway's behaviour: "succeed", or "fail" to refuse every refund (demos and tests).
 SANDBOX_GATEWAY_MODE = env.str("SANDBOX_GATEWAY_MODE", default="succeed")
-REFUND_LEASE_SECONDS = env.int("REFUND_LEASE_SECONDS", default=60)
+REFUND_LEASE_SECONDS = env.int("REFUND_LEASE_SECONDS", default=120)
+if REFUND_LEASE_SECONDS <= CELERY_TASK_TIME_LIMIT:
+    # A lease that ends while its worker may still be calling the rail would let a second worker call it too.
+    raise ImproperlyConfigured(
+        f"REFUND_LEASE_SECONDS ({REFUND_LEASE_SECONDS}) must outlive CELERY_TASK_TIME_LIMIT ({CELERY_TASK_TIME_LIMIT}),"
+        " the moment a task still calling a rail is killed."
+    )
 REFUND_MAX_ATTEMPTS = env.int("REFUND_MAX_ATTEMPTS", default=5)
 REFUND_SWEEP_INTERVAL = env.int("REFUND_SWEEP_INTERVAL", default=30)
 # Backoff between attempts: REFUND_RETRY_BASE_DELAY * 2**(attempt-1) seconds, capped, with up to 50% jitter.

@@ -46,6 +46,9 @@ class Refund(BaseModel):
     # While processing: the worker's lease; a refund processing with no lease waits for an outside settlement
     # (a bank transfer being paid out).
     leased_until = models.DateTimeField(null=True, blank=True)
+    # Who holds the lease: a new token per lease. Only the holder of the current lease may record an outcome, so a
+    # worker whose lease ran out (and was taken over) can never settle the refund a second time.
+    lease_token = models.UUIDField(null=True, blank=True, editable=False)
     # While pending after a retryable failure: not before this moment (exponential backoff).
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)

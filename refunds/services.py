@@ -3,6 +3,7 @@ import io
 import logging
 import random
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -75,7 +76,7 @@ def retry_delay(attempt: int) -> float:
     return delay + random.uniform(0, delay / 2)
 
 
-def _lease(refund_id: int) -> Refund | None:
+def refund_lease(*, refund_id: int) -> Refund | None:
     """Take the refund for one attempt, or None: it is final, leased by another worker, waiting for an outside
     settlement, or not due yet. The order comes along: the rails read it."""
     now = timezone.now()
@@ -95,8 +96,11 @@ def _lease(refund_id: int) -> Refund | None:
         refund.status = RefundStatus.PROCESSING
         refund.attempts += 1
         refund.leased_until = now + timedelta(seconds=settings.REFUND_LEASE_SECONDS)
+        refund.lease_token = uuid.uuid4()
         refund.next_attempt_at = None
-        refund.save(update_fields=["status", "attempts", "leased_until", "next_attempt_at", "modified_date"])
+        refund.save(
+            update_fields=["status", "attempts", "leased_until", "lease_token", "next_attempt_at", "modified_date"]
+        )
     return refund
 
 
@@ -126,8 +130,9 @@ def _outcome_changes(refund: Refund, outcome: RailOutcome) -> dict:
 def refund_record_outcome(*, refund_id: int, outcome: RailOutcome, leased: Refund | None = None) -> Refund | None:
     """Make the attempt's outcome durable; on a final outcome the owner's bookkeeping runs in the same transaction,
     under the owner's lock, taken first (see `refunds.hooks`). `leased`: the refund as the lease returned it (saves
-    reading it again). None when the refund was settled meanwhile (an operator, or a worker whose lease we
-    outlived)."""
+    reading it again); the outcome is recorded only while that lease is still the refund's (its `lease_token`), so
+    a worker whose lease ran out and was taken over by another records nothing. None when the outcome was not
+    recorded: the refund was settled meanwhile, or its lease is another's."""
     with transaction.atomic():
         refund = leased or Refund.objects.get(pk=refund_id)
         changes = _outcome_changes(refund, outcome)
@@ -135,9 +140,10 @@ def refund_record_outcome(*, refund_id: int, outcome: RailOutcome, leased: Refun
         locked = refund_owner().lock(refund) if final else None
         now = timezone.now()
         written = Refund.objects.filter(
-            pk=refund_id, status=RefundStatus.PROCESSING, leased_until__isnull=False
+            pk=refund_id, status=RefundStatus.PROCESSING, leased_until__isnull=False, lease_token=refund.lease_token
         ).update(**changes, modified_date=now)
         if not written:
+            logger.warning("refund %s: outcome not recorded, the refund is settled or leased by another", refund_id)
             return None
         for field, value in {**changes, "modified_date": now}.items():
             setattr(refund, field, value)
@@ -152,7 +158,7 @@ def refund_record_outcome(*, refund_id: int, outcome: RailOutcome, leased: Refun
 
 def refund_execute(*, refund_id: int) -> Refund | None:
     """One attempt at a refund: lease the row, call its rail outside any lock, record the outcome."""
-    refund = _lease(refund_id)
+    refund = refund_lease(refund_id=refund_id)
     if refund is None:
         return None
     rail = rail_for(refund)
