@@ -9,21 +9,34 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, Q
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import Throttled
 
 from channels.models import BatchRequest, BatchRequestStatus, Channel, IntegrationAction
 from channels.sync import sync_content_type_is_known, sync_object_versions
+from channels.throttle import client_address, login_retry_after, login_succeeded
 from common.errors import ApplicationError
 from common.unset import UNSET, Unset, given
 
 User = get_user_model()
 
 
-def user_login(*, username: str, password: str) -> Token:
-    user = authenticate(username=username, password=password)
+def user_login(*, username: str, password: str, request=None) -> Token:
+    """A token for the user, or 400 `invalid_credentials`; 429 while the username or the client address has failed
+    too often (channels.throttle)."""
+    wait = login_retry_after(username=username, address=client_address(request))
+    if wait:
+        raise Throttled(wait=wait, detail="Too many failed logins. Try again later.")
+    user = authenticate(request, username=username, password=password)
     if user is None:
         raise ApplicationError("Unable to log in with the given credentials.", code="invalid_credentials")
+    login_succeeded(username=username)
     token, _ = Token.objects.get_or_create(user=user)
     return token
+
+
+def user_logout(*, token: Token) -> None:
+    """The token stops working at once; the user logs in again for a new one."""
+    token.delete()
 
 
 @transaction.atomic

@@ -32,12 +32,33 @@ class LoginView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
-    @extend_schema(request=LoginInputSerializer, responses={200: LoginOutputSerializer}, tags=["auth"])
+    @extend_schema(
+        request=LoginInputSerializer,
+        responses={
+            200: LoginOutputSerializer,
+            400: OpenApiResponse(description="Wrong username or password (`code` invalid_credentials)."),
+            429: OpenApiResponse(description="Too many failed logins for this username or address: see Retry-After."),
+        },
+        tags=["auth"],
+    )
     def post(self, request):
         data = LoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        token = services.user_login(**data.validated_data)
+        token = services.user_login(**data.validated_data, request=request)
         return Response({"key": token.key})
+
+
+class LogoutView(APIView):
+    """Revokes the token the request was made with."""
+
+    @extend_schema(
+        request=None,
+        responses={204: None, 401: OpenApiResponse(description="No or a bad token.")},
+        tags=["auth"],
+    )
+    def post(self, request):
+        services.user_logout(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ActiveUserView(APIView):

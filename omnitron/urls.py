@@ -21,6 +21,7 @@ from channels.views import (
     ChannelViewSet,
     IntegrationActionViewSet,
     LoginView,
+    LogoutView,
     UserViewSet,
 )
 from common.api.routers import Router
@@ -46,6 +47,7 @@ sales_channel.register("batch_requests", BatchRequestViewSet, basename="channel-
 
 back_office_urls = [
     path("auth/login/", LoginView.as_view(), name="login"),
+    path("auth/logout/", LogoutView.as_view(), name="logout"),
     path("active_user/", ActiveUserView.as_view(), name="active-user"),
     path("orders/<id:pk>/cancel/", OrderCancelView.as_view(), name="order-cancel"),
     path("orders/<id:pk>/cancel/quote/", OrderCancelQuoteView.as_view(), name="order-cancel-quote"),

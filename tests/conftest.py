@@ -93,3 +93,12 @@ def _tasks_in_process(request):
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """The cache holds login-failure counters: one test's failed logins never throttle the next test."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
