@@ -5,12 +5,14 @@ from cancellations import services
 from cancellations.models import (
     CancellationPlan,
     CancellationPlanItem,
+    CancellationPlanStatus,
     CancellationQuote,
     CancellationReason,
     CancellationRequest,
     EasyReturn,
 )
 from cancellations.serializers import mask_iban
+from common.admin import LargeTableMixin
 from common.errors import ApplicationError
 from orders.admin import (
     RECORD_FIELDS,
@@ -47,11 +49,15 @@ class CancellationReasonAdmin(admin.ModelAdmin):
 
 
 @admin.register(EasyReturn)
-class EasyReturnAdmin(admin.ModelAdmin):
+class EasyReturnAdmin(LargeTableMixin, admin.ModelAdmin):
     list_display = ("code", "shipping_company", "status", "start_date", "end_date", "tracking_number", "created_date")
-    list_filter = ("status", "shipping_company")
+    # No shipping-company filter: the column has no choices, so its filter lists a DISTINCT over every return. No
+    # index holds the status: a status few returns have reads them all.
+    list_filter = ("status", "created_date")
     search_fields = ("=code", "=tracking_number")
-    date_hierarchy = "created_date"
+    search_help_text = "An easy-return code or a tracking number."
+    ordering = ("-id",)
+    sortable_by = ("code", "created_date")
     readonly_fields = ("status", "raw_request", "raw_response", *RECORD_FIELDS)
     # What the carrier issued is fixed once saved; tracking data arrives later and staff key it in.
     issued_fields = ("shipping_company", "code", "start_date", "end_date", "max_count")
@@ -72,28 +78,30 @@ class CancellationPlanItemInline(ReadOnlyInline):
 
 
 @admin.register(CancellationPlan)
-class CancellationPlanAdmin(IndexedSearchMixin, ServiceOwnedAdmin):
+class CancellationPlanAdmin(IndexedSearchMixin, LargeTableMixin, ServiceOwnedAdmin):
     list_display = (
-        "id",
         "order",
-        "plan_type",
         "status",
+        "plan_type",
         "forced_refund_amount",
         "is_cargo_refund",
         "refund_invoice_number",
+        "channel",
         "created_by",
         "created_date",
+        "id",
     )
-    list_select_related = ("order", "created_by")
-    list_filter = ("plan_type", "status", "is_cargo_refund")
+    list_select_related = ("order", "channel", "created_by")
+    # No index holds is_cargo_refund: a choice few plans have reads them all.
+    list_filter = ("channel", "status", "plan_type", "is_cargo_refund", "created_date")
     # Only a plain index on the invoice number: an exact, case-sensitive match is what it serves.
     search_fields = ("=order__number", "refund_invoice_number__exact")
-    date_hierarchy = "created_date"
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
+    search_help_text = "An order number or a refund invoice number (exactly)."
+    sortable_by = ("created_date", "id")
     # Accounting issues the refund invoice after the plan; the rest is the decision the service made.
     readonly_fields = (
         "order",
+        "channel",
         "plan_type",
         "status",
         "forced_refund_amount",
@@ -131,46 +139,67 @@ OrderAdmin.inlines = [*OrderAdmin.inlines, CancellationPlanInline]
 
 
 @admin.register(CancellationPlanItem)
-class CancellationPlanItemAdmin(IndexedSearchMixin, ReadOnlyAdmin):
-    list_display = ("id", "plan", "order_item", "reason", "quantity", "refund_amount")
-    list_select_related = ("plan", "order_item", "reason")
+class CancellationPlanItemAdmin(IndexedSearchMixin, LargeTableMixin, ReadOnlyAdmin):
+    list_display = ("order", "sku", "quantity", "refund_amount", "plan", "reason", "order_item", "id")
+    list_select_related = ("plan", "order_item__order", "order_item__product", "reason")
     list_filter = ("plan__plan_type", "reason")
     search_fields = ("=order_item__order__number", "=order_item__product__sku")
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
+    search_help_text = "An order number or a SKU."
+    ordering = ("-id",)
+    sortable_by = ("id",)
+
+    @admin.display(description="Order")
+    def order(self, plan_item):
+        return plan_item.order_item.order
+
+    @admin.display(description="SKU")
+    def sku(self, plan_item):
+        return plan_item.order_item.product.sku
+
+
+class PlanStatusFilter(admin.SimpleListFilter):
+    """The status of the plan a request became, under a title of its own (a field filter would be another "status")."""
+
+    title = "plan status"
+    parameter_name = "plan_status"
+
+    def lookups(self, request, model_admin):
+        return CancellationPlanStatus.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in CancellationPlanStatus.values:
+            return queryset.filter(cancellation_plan__status=self.value())
+        return queryset
 
 
 @admin.register(CancellationRequest)
-class CancellationRequestAdmin(IndexedSearchMixin, ServiceOwnedAdmin):
+class CancellationRequestAdmin(IndexedSearchMixin, LargeTableMixin, ServiceOwnedAdmin):
     list_display = (
-        "id",
         "order",
-        "order_item",
-        "cancellation_type",
-        "status",
-        "reason",
+        "sku",
         "quantity",
-        "easy_return",
-        "cancellation_plan",
-        "created_date",
-    )
-    list_select_related = ("order_item__order", "reason", "easy_return", "cancellation_plan")
-    list_filter = (
         "status",
         "cancellation_type",
-        ("order_item__order__channel", admin.RelatedOnlyFieldListFilter),
         "reason",
+        "channel",
+        "cancellation_plan",
+        "easy_return",
+        "created_date",
+        "id",
     )
+    list_select_related = ("order_item__order", "order_item__product")
+    list_prefetch_related = ("reason", "channel", "easy_return", "cancellation_plan")
+    list_filter = ("channel", "status", "cancellation_type", PlanStatusFilter, "reason", "created_date")
     search_fields = ("=order_item__order__number", "=order_item__product__sku", "=easy_return__code")
-    date_hierarchy = "created_date"
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
+    search_help_text = "An order number, a SKU or an easy-return code."
+    sortable_by = ("created_date", "id")
     actions = ("approve_selected", "reject_selected")
     # Everything about a request changes through its services (the checks, the item's status, the audit trail):
     # the approve and reject actions here, the API for the channel's own edits.
     exclude = ("iban",)
     readonly_fields = (
         "order_item",
+        "channel",
         "reason",
         "description",
         "cancellation_type",
@@ -184,9 +213,13 @@ class CancellationRequestAdmin(IndexedSearchMixin, ServiceOwnedAdmin):
         *RECORD_FIELDS,
     )
 
-    @admin.display(description="Order", ordering="order_item__order__number")
+    @admin.display(description="Order")
     def order(self, cancellation_request):
         return cancellation_request.order_item.order
+
+    @admin.display(description="SKU")
+    def sku(self, cancellation_request):
+        return cancellation_request.order_item.product.sku
 
     @admin.display(description="IBAN")
     def masked_iban(self, cancellation_request):
@@ -212,12 +245,11 @@ class CancellationRequestAdmin(IndexedSearchMixin, ServiceOwnedAdmin):
 
 
 @admin.register(CancellationQuote)
-class CancellationQuoteAdmin(IndexedSearchMixin, ReadOnlyAdmin):
+class CancellationQuoteAdmin(IndexedSearchMixin, LargeTableMixin, ReadOnlyAdmin):
     """Priced cancellations: what was quoted, to whom, and the plan it became, if any."""
 
     list_display = ("id", "order", "created_by", "created_date", "expires_at", "plan")
     list_select_related = ("order", "created_by", "plan")
     search_fields = ("=order__number",)
     readonly_fields = ("order", "created_by", "body_fingerprint", "order_version", "quote", "expires_at", "plan")
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
+    sortable_by = ("created_date",)

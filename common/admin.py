@@ -1,18 +1,132 @@
 from django.contrib import admin
+from django.contrib.admin import helpers
+from django.contrib.admin.views.main import ChangeList
+from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.translation import gettext
 
+from common.api.pagination import EXACT_COUNT_LIMIT
 from common.models import IdempotencyRecord
 
 
+class CappedCount(int):
+    """A row count that stopped at its cap: there are more rows than that, and the page says so ("10000+")."""
+
+    def __str__(self):
+        return f"{int(self)}+"
+
+
+class ChangeListPaginator(Paginator):
+    """Counts the matching rows exactly up to EXACT_COUNT_LIMIT, as the API's lists do; past it the count reads
+    "10000+" and the pages stop there.
+
+    COUNT(*) reads every matching row, and a table of millions has hundreds of thousands behind a broad filter;
+    counting at most one row past the limit reads no more than that. Unlike the API, no estimate past the limit: the
+    changelist links its last pages, and a page a million rows deep is an OFFSET that walks them all. Ops narrow a
+    long list with a filter or a search rather than page through it.
+    """
+
+    @cached_property
+    def count(self):
+        counted = self.object_list.order_by()[: EXACT_COUNT_LIMIT + 1].count()
+        return CappedCount(EXACT_COUNT_LIMIT) if counted > EXACT_COUNT_LIMIT else counted
+
+
+class PageByIdsChangeList(ChangeList):
+    """Fetches a page in two steps: the ids of its rows, by a query with only the joins that the filters, the search
+    and the ordering need; then those rows by primary key, with what `list_display` reads.
+
+    One query that filters and orders and also joins every relation shown leaves PostgreSQL too many tables to order:
+    past `join_collapse_limit` (8) it joins them as written, and a search's `id IN (...)` is applied only after the
+    whole table has been joined. Even below it, choosing the join order costs more than running the query.
+    """
+
+    def get_results(self, request):
+        super().get_results(request)
+        page_ids = list(self.result_list.values_list("pk", flat=True))
+        self.result_list = (
+            self.apply_select_related(self.root_queryset)
+            .prefetch_related(*self.model_admin.list_prefetch_related)
+            .filter(pk__in=page_ids)
+            .order_by(*self.queryset.query.order_by)
+        )
+
+
+class LargeTableMixin:
+    """A changelist over millions of rows: an index serves each of its queries, and their number does not grow with
+    the rows shown.
+
+    The count is capped and the unfiltered total never counted; no facet counts; the page's rows are fetched by id
+    (PageByIdsChangeList). Admins using it keep to:
+    - list filters whose choices are fixed (TextChoices, booleans, DateFieldListFilter's ranges) or come from a small
+      table (a plain foreign-key filter lists the channels or reasons); RelatedOnlyFieldListFilter, or a field without
+      choices, gathers its choices with a DISTINCT over the whole big table;
+    - no date_hierarchy, whose year links are another pass over the whole table on every page load: a date filter
+      on an indexed column instead;
+    - an ordering an index serves, and `sortable_by` only the columns an index can sort by (any other sort reads and
+      sorts the whole table for one page);
+    - every relation `list_display` reads in `list_select_related` (joined) or `list_prefetch_related` (one query by
+      primary key each): a few small or optional relations are cheaper prefetched than added to the join.
+    """
+
+    paginator = ChangeListPaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    list_prefetch_related = ()
+
+    def get_changelist(self, request, **kwargs):
+        return PageByIdsChangeList
+
+    def action_checkbox(self, obj):
+        # Django's own markup, without a widget template rendered per row (a sixth of a 100-row page's time).
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(gettext("Select this object for an action - {}"), obj),
+        )
+
+
+class ResponseClassFilter(admin.SimpleListFilter):
+    """The class of the stored response; fixed choices, where a filter on the column would list its values with a
+    DISTINCT over the whole table."""
+
+    title = "response"
+    parameter_name = "response"
+    classes = {"2xx": ("Success (2xx)", 200), "4xx": ("Refused (4xx)", 400), "5xx": ("Failed (5xx)", 500)}
+
+    def lookups(self, request, model_admin):
+        return [(value, label) for value, (label, _) in self.classes.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() not in self.classes:
+            return queryset
+        _, lowest = self.classes[self.value()]
+        return queryset.filter(response_status__gte=lowest, response_status__lt=lowest + 100)
+
+
 @admin.register(IdempotencyRecord)
-class IdempotencyRecordAdmin(admin.ModelAdmin):
+class IdempotencyRecordAdmin(LargeTableMixin, admin.ModelAdmin):
     """What a client's Idempotency-Key replays; written by the API only, kept for a day."""
 
-    list_display = ("id", "user", "key", "state", "response_status", "created_date")
+    list_display = ("key", "user", "state", "response_status", "created_date", "id")
     list_select_related = ("user",)
-    list_filter = ("state", "response_status")
-    search_fields = ("=key",)
-    date_hierarchy = "created_date"
-    show_full_result_count = False
+    # No index holds the state or the response status: a choice few records have reads them all (a day's worth).
+    list_filter = ("state", ResponseClassFilter, "created_date")
+    search_fields = ("key",)
+    search_help_text = "An Idempotency-Key, exactly as the client sent it."
+    ordering = ("-id",)
+    sortable_by = ("created_date", "id")
+
+    def get_search_results(self, request, queryset, search_term):
+        # The key's only index is unique per user and starts with the user: naming every user lets it serve the key
+        # alone (one probe per user) where a bare key lookup reads the whole table.
+        key = search_term.strip()
+        if not key:
+            return queryset, False
+        return queryset.filter(user__in=get_user_model().objects.values("pk"), key=key), False
 
     def has_add_permission(self, request):
         return False

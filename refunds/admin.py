@@ -5,6 +5,7 @@ from django.utils import timezone
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
+from common.admin import LargeTableMixin
 from common.errors import ApplicationError
 from orders.admin import RECORD_FIELDS, IndexedSearchMixin, ReadOnlyAdmin, ReadOnlyInline, ServiceOwnedAdmin
 from refunds import services
@@ -12,28 +13,31 @@ from refunds.models import BankTransfer, BankTransferStatus, LoyaltyTransaction,
 
 
 @admin.register(Refund)
-class RefundAdmin(IndexedSearchMixin, ReadOnlyAdmin):
+class RefundAdmin(IndexedSearchMixin, LargeTableMixin, ReadOnlyAdmin):
     list_display = (
-        "id",
         "order",
-        "plan",
-        "kind",
-        "method",
         "amount",
         "currency",
         "status",
-        "attempts",
         "last_error_short",
+        "kind",
+        "method",
+        "channel",
+        "plan",
+        "attempts",
         "next_attempt_at",
         "settled_at",
         "created_date",
+        "id",
     )
-    list_select_related = ("order", "plan")
-    list_filter = ("status", "method", "kind")
-    search_fields = ("=order__number", "gateway_reference__exact")
-    date_hierarchy = "created_date"
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
+    list_select_related = ("order", "channel", "plan")
+    # Only the (plan, kind) unique index holds the kind: a kind few refunds have reads all of that index.
+    list_filter = ("channel", "status", "method", "kind", "created_date")
+    # The gateway reference has no index to serve a search.
+    search_fields = ("=order__number",)
+    search_help_text = "An order number."
+    ordering = ("-id",)
+    sortable_by = ("created_date", "id")
 
     @admin.display(description="Last error")
     def last_error_short(self, refund):
@@ -58,16 +62,26 @@ class BankTransferForm(forms.ModelForm):
 
 
 @admin.register(BankTransfer)
-class BankTransferAdmin(IndexedSearchMixin, ServiceOwnedAdmin):
+class BankTransferAdmin(IndexedSearchMixin, LargeTableMixin, ServiceOwnedAdmin):
     form = BankTransferForm
-    list_display = ("reference", "refund", "holder_name", "amount", "currency", "status", "exported_at", "paid_at")
-    list_select_related = ("refund",)
-    list_filter = ("status",)
+    list_display = (
+        "reference",
+        "order",
+        "amount",
+        "currency",
+        "status",
+        "holder_name",
+        "refund",
+        "exported_at",
+        "paid_at",
+    )
+    list_select_related = ("refund__order",)
+    list_filter = ("status", "created_date")
     # The reference has a plain unique index: an exact, case-sensitive match is what it serves.
     search_fields = ("reference__exact", "=refund__order__number")
-    date_hierarchy = "created_date"
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
+    search_help_text = "A transfer reference (exactly) or an order number."
+    ordering = ("-id",)
+    sortable_by = ("reference",)
     actions = ("export_for_the_bank", "mark_paid")
     # Staff may correct the account before the transfer is exported; the money and its state follow the refund.
     readonly_fields = ("refund", "amount", "currency", "reference", "status", "exported_at", "paid_at", *RECORD_FIELDS)
@@ -76,6 +90,10 @@ class BankTransferAdmin(IndexedSearchMixin, ServiceOwnedAdmin):
         if obj is not None and obj.status != BankTransferStatus.PENDING:
             return ("iban", "holder_name", *self.readonly_fields)
         return self.readonly_fields
+
+    @admin.display(description="Order")
+    def order(self, transfer):
+        return transfer.refund.order
 
     @admin.action(description="Export the selected transfers as a CSV file for the bank")
     def export_for_the_bank(self, request, queryset):
@@ -96,11 +114,11 @@ class BankTransferAdmin(IndexedSearchMixin, ServiceOwnedAdmin):
 
 
 @admin.register(LoyaltyTransaction)
-class LoyaltyTransactionAdmin(ReadOnlyAdmin):
-    list_display = ("id", "customer", "amount", "currency", "refund", "description", "created_date")
+class LoyaltyTransactionAdmin(LargeTableMixin, ReadOnlyAdmin):
+    list_display = ("customer", "amount", "currency", "refund", "description", "created_date", "id")
     list_select_related = ("customer", "refund")
-    list_filter = ("customer__channel",)
+    list_filter = ("customer__channel", "created_date")
     search_fields = ("=customer__email",)
-    date_hierarchy = "created_date"
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
+    search_help_text = "A customer's e-mail address."
+    ordering = ("-id",)
+    sortable_by = ("created_date", "id")

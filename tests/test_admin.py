@@ -1,5 +1,6 @@
 from decimal import Decimal
 from functools import partial
+from unittest import mock
 
 import factory
 import pytest
@@ -9,8 +10,11 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from pytest_django.asserts import assertHTMLEqual
 
 from cancellations.models import CancellationRequest
+from channels.models import BatchRequest, IntegrationAction
+from common.models import IdempotencyRecord
 from orders.models import Order, OrderEventType, OrderItem, OrderStatus
 from refunds.models import Refund
 from tests import factories
@@ -230,3 +234,121 @@ def test_idempotency_records_are_listed_read_only(admin_client):
     assert admin_client.get("/admin/common/idempotencyrecord/?q=cancel-coat-1").status_code == 200
     assert admin_client.get(f"/admin/common/idempotencyrecord/{record.pk}/change/").status_code == 200
     assert admin_client.get("/admin/common/idempotencyrecord/add/").status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", REGISTERED_MODELS, ids=lambda model: model._meta.label)
+def test_every_filter_choice_loads(superuser_client, model):
+    getattr(factories, f"{model.__name__}Factory")()
+    url = admin_url(model, "changelist")
+    changelist = superuser_client.get(url).context["cl"]
+
+    choices = [choice["query_string"] for spec in changelist.filter_specs for choice in spec.choices(changelist)]
+
+    assert all(superuser_client.get(url + query).status_code == 200 for query in choices)
+
+
+@pytest.mark.django_db
+def test_a_count_past_the_limit_reads_as_more(superuser_client):
+    factories.OrderFactory.create_batch(4)
+
+    with (
+        mock.patch("common.admin.EXACT_COUNT_LIMIT", 3),
+        mock.patch.object(admin.site._registry[Order], "list_per_page", 2),
+    ):
+        response = superuser_client.get(admin_url(Order, "changelist"))
+
+    changelist = response.context["cl"]
+    assert changelist.result_count == 3
+    assert changelist.paginator.num_pages == 2
+    assert "3+ orders" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_action_checkbox_is_djangos_own(staff):
+    cancellation_request = factories.CancellationRequestFactory()
+    model_admin = admin.site._registry[CancellationRequest]
+
+    ours = model_admin.action_checkbox(cancellation_request)
+    djangos = admin.ModelAdmin.action_checkbox(model_admin, cancellation_request)
+
+    assertHTMLEqual(ours, djangos)
+
+
+@pytest.mark.django_db
+def test_requests_filter_by_channel_status_type_and_plan_status(superuser_client, channel, other_channel):
+    # given
+    failed_plan = factories.CancellationPlanFactory(status="failed")
+    waiting = factories.CancellationRequestFactory(order_item__order__channel=channel)
+    rejected = factories.CancellationRequestFactory(
+        order_item__order__channel=other_channel, status="rejected", cancellation_type="refund"
+    )
+    planned = factories.CancellationRequestFactory(
+        order_item__order__channel=other_channel, status="approved", cancellation_plan=failed_plan
+    )
+    url = admin_url(CancellationRequest, "changelist")
+
+    def listed(**params):
+        return list(superuser_client.get(url, params).context["cl"].result_list)
+
+    # then
+    assert listed() == [planned, rejected, waiting]
+    assert listed(channel__id__exact=channel.pk) == [waiting]
+    assert listed(status__exact="rejected") == [rejected]
+    assert listed(cancellation_type__exact="refund") == [rejected]
+    assert listed(plan_status="failed") == [planned]
+    assert listed(plan_status="completed") == []
+
+
+@pytest.mark.django_db
+def test_a_request_search_lists_the_matches_newest_first(superuser_client):
+    older = factories.CancellationRequestFactory()
+    newer = factories.CancellationRequestFactory(order_item=older.order_item, status="rejected")
+    factories.CancellationRequestFactory()
+
+    response = superuser_client.get(admin_url(CancellationRequest, "changelist"), {"q": older.order_item.order.number})
+
+    assert list(response.context["cl"].result_list) == [newer, older]
+
+
+@pytest.mark.django_db
+def test_integration_actions_found_by_remote_id_or_object_id_and_filtered_by_type(superuser_client):
+    action = factories.IntegrationActionFactory(remote_id="REMOTE-77", object_id=77)
+    other = factories.IntegrationActionFactory(content_type="orderitem")
+    url = admin_url(IntegrationAction, "changelist")
+
+    def listed(**params):
+        return list(superuser_client.get(url, params).context["cl"].result_list)
+
+    assert listed(q="REMOTE-77") == [action]
+    assert listed(q="77") == [action]
+    assert listed(q=str(2**64)) == []
+    assert listed(content_type="orderitem") == [other]
+
+
+@pytest.mark.django_db
+def test_batch_requests_found_by_local_batch_id_and_filtered_by_status(superuser_client):
+    batch = factories.BatchRequestFactory(status="done")
+    factories.BatchRequestFactory()
+    url = admin_url(BatchRequest, "changelist")
+
+    def listed(**params):
+        return list(superuser_client.get(url, params).context["cl"].result_list)
+
+    assert listed(q=str(batch.local_batch_id)) == [batch]
+    assert listed(q="not-a-uuid") == []
+    assert listed(status="done") == [batch]
+
+
+@pytest.mark.django_db
+def test_idempotency_records_found_by_exact_key_and_filtered_by_response_class(superuser_client):
+    refused = factories.IdempotencyRecordFactory(key="cancel-coat-1", response_status=409)
+    factories.IdempotencyRecordFactory(key="cancel-coat-2", response_status=201)
+    url = admin_url(IdempotencyRecord, "changelist")
+
+    def listed(**params):
+        return list(superuser_client.get(url, params).context["cl"].result_list)
+
+    assert listed(q="cancel-coat-1") == [refused]
+    assert listed(q="CANCEL-COAT-1") == []
+    assert listed(response="4xx") == [refused]
