@@ -22,6 +22,8 @@ class Router(DefaultRouter):
     """DRF's router without the root view, whose detail routes match ids only."""
 
     include_root_view = False
+    # `/orders.json` and friends would be a second spelling of every route: one spelling, one contract.
+    include_format_suffixes = False
 
     def get_lookup_regex(self, viewset, lookup_prefix=""):
         if not hasattr(viewset, "lookup_value_regex"):
