@@ -129,6 +129,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # `/api/v1/` serves the same routes as `/api/i1/` and `/api/channel/` for Omnitron's clients: documented once.
     "PREPROCESSING_HOOKS": ["common.api.schema.drop_alias_routes"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "common.api.schema.declare_error_responses",
+    ],
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.models.OrderStatus",
