@@ -66,7 +66,7 @@ def seed() -> None:
                 date_placed=first_placed + timedelta(minutes=105 * n),
                 status=STATUSES[n % len(STATUSES)],
                 cancel_status=CANCEL_STATUSES[n % len(CANCEL_STATUSES)],
-                currency="TRY",
+                currency="try",
                 amount=sum(price * quantity for price, quantity in lines),
                 payment_option="credit_card",
                 payment_reference=f"TX-{n}",

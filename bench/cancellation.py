@@ -36,7 +36,7 @@ def _seed(channel, count, prefix):
                 customer=customer,
                 number=f"{prefix}-{n:05d}",
                 date_placed=timezone.now(),
-                currency="TRY",
+                currency="try",
                 amount=Decimal("119.90"),
                 discount_amount=Decimal("10.00"),
                 shipping_amount=Decimal("9.90"),

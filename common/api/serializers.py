@@ -110,7 +110,7 @@ class PlainDecimalField(serializers.DecimalField):
     """DRF's DecimalField without exponent notation: `"1e1"` is refused, not read as 10. Numbers in JSON and plain
     decimal strings are taken as DecimalField takes them."""
 
-    default_error_messages = {"plain": "A plain decimal is required, e.g. \"10.50\" (no exponent)."}
+    default_error_messages = {"plain": 'A plain decimal is required, e.g. "10.50" (no exponent).'}
 
     def to_internal_value(self, data):
         if isinstance(data, str) and not PLAIN_DECIMAL.fullmatch(data.strip()):
