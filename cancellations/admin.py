@@ -11,9 +11,9 @@ from cancellations.models import (
     CancellationRequest,
     EasyReturn,
 )
-from cancellations.serializers import mask_iban
 from common.admin import LargeTableMixin
 from common.errors import ApplicationError
+from common.masking import mask_iban
 from orders.admin import (
     RECORD_FIELDS,
     IndexedSearchMixin,

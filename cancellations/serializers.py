@@ -21,6 +21,7 @@ from common.api.serializers import (
     has_nul,
     id_field,
 )
+from common.masking import mask_iban
 from orders.models import Customer, Order, OrderItem, Product
 from refunds.models import Refund, RefundKind, RefundMethod
 
@@ -177,15 +178,6 @@ class CancellationPlanSerializer(serializers.ModelSerializer):
             "modified_date",
         )
         read_only_fields = fields
-
-
-def mask_iban(iban: str | None) -> str | None:
-    """First 4 and last 4 characters; the rest starred. The full IBAN never leaves the service in a response."""
-    if not iban:
-        return iban
-    if len(iban) <= 8:
-        return "*" * len(iban)
-    return f"{iban[:4]}{'*' * (len(iban) - 8)}{iban[-4:]}"
 
 
 class EasyReturnSerializer(serializers.ModelSerializer):

@@ -7,6 +7,7 @@ from schwifty.exceptions import SchwiftyException
 
 from common.admin import LargeTableMixin
 from common.errors import ApplicationError
+from common.masking import mask_iban
 from orders.admin import RECORD_FIELDS, IndexedSearchMixin, ReadOnlyAdmin, ReadOnlyInline, ServiceOwnedAdmin
 from refunds import services
 from refunds.models import BankTransfer, BankTransferStatus, LoyaltyTransaction, Refund
@@ -39,6 +40,14 @@ class RefundAdmin(IndexedSearchMixin, LargeTableMixin, ReadOnlyAdmin):
     ordering = ("-id",)
     sortable_by = ("created_date", "id")
 
+    # The full IBAN never shows in the admin: the masked one stands in for it.
+    exclude = ("iban",)
+    readonly_fields = ("masked_iban",)
+
+    @admin.display(description="IBAN")
+    def masked_iban(self, refund):
+        return mask_iban(refund.iban) or "-"
+
     @admin.display(description="Last error")
     def last_error_short(self, refund):
         return (refund.last_error[:80] + "...") if len(refund.last_error) > 80 else refund.last_error or "-"
@@ -50,15 +59,30 @@ class RefundInline(ReadOnlyInline):
 
 
 class BankTransferForm(forms.ModelForm):
+    """The account of a transfer not yet exported can be corrected; the IBAN on record is shown masked and is
+    replaced only by typing a new one (the page never carries the full IBAN)."""
+
+    new_iban = forms.CharField(
+        required=False, max_length=64, label="New IBAN", help_text="Leave empty to keep the IBAN on record."
+    )
+
     class Meta:
         model = BankTransfer
-        fields = ("iban", "holder_name")
+        fields = ("holder_name",)
 
-    def clean_iban(self):
+    def clean_new_iban(self):
+        value = self.cleaned_data["new_iban"].strip()
+        if not value:
+            return ""
         try:
-            return IBAN(self.cleaned_data["iban"]).compact
+            return IBAN(value).compact
         except (SchwiftyException, ValueError):
             raise forms.ValidationError("Not a valid IBAN (country format or checksum).") from None
+
+    def save(self, commit=True):
+        if self.cleaned_data.get("new_iban"):
+            self.instance.iban = self.cleaned_data["new_iban"]
+        return super().save(commit=commit)
 
 
 @admin.register(BankTransfer)
@@ -84,12 +108,31 @@ class BankTransferAdmin(IndexedSearchMixin, LargeTableMixin, ServiceOwnedAdmin):
     sortable_by = ("reference",)
     actions = ("export_for_the_bank", "mark_paid")
     # Staff may correct the account before the transfer is exported; the money and its state follow the refund.
-    readonly_fields = ("refund", "amount", "currency", "reference", "status", "exported_at", "paid_at", *RECORD_FIELDS)
+    readonly_fields = (
+        "masked_iban",
+        "refund",
+        "amount",
+        "currency",
+        "reference",
+        "status",
+        "exported_at",
+        "paid_at",
+        *RECORD_FIELDS,
+    )
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status != BankTransferStatus.PENDING:
-            return ("iban", "holder_name", *self.readonly_fields)
+            return ("holder_name", *self.readonly_fields)
         return self.readonly_fields
+
+    def get_exclude(self, request, obj=None):
+        if obj is not None and obj.status != BankTransferStatus.PENDING:
+            return ("new_iban",)
+        return ()
+
+    @admin.display(description="IBAN")
+    def masked_iban(self, transfer):
+        return mask_iban(transfer.iban) or "-"
 
     @admin.display(description="Order")
     def order(self, transfer):

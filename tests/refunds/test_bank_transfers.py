@@ -8,7 +8,7 @@ from cancellations.services import order_cancel
 from common.errors import ApplicationError
 from refunds.models import BankTransfer, Refund
 from refunds.services import bank_transfers_export, bank_transfers_mark_paid, csv_cell, refund_execute, refunds_due
-from tests.factories import CancellationReasonFactory, order_with_items
+from tests.factories import CancellationReasonFactory, CancellationRequestFactory, order_with_items
 
 pytestmark = pytest.mark.django_db
 
@@ -95,13 +95,57 @@ def test_admin_refuses_an_invalid_iban_correction(admin_client, transfer_plan):
     transfer = BankTransfer.objects.get(refund=refund)
 
     response = admin_client.post(
-        f"/admin/refunds/banktransfer/{transfer.pk}/change/", {"iban": "DE00 1234", "holder_name": "X"}
+        f"/admin/refunds/banktransfer/{transfer.pk}/change/", {"new_iban": "DE00 1234", "holder_name": "X"}
     )
 
     assert response.status_code == 200
     assert "Not a valid IBAN" in response.content.decode()
     transfer.refresh_from_db()
     assert transfer.iban == IBAN
+
+
+def test_admin_replaces_the_iban_of_a_pending_transfer_only_when_a_new_one_is_typed(admin_client, transfer_plan):
+    refund = transfer_plan.refunds.get(kind="items")
+    refund_execute(refund_id=refund.pk)
+    transfer = BankTransfer.objects.get(refund=refund)
+    url = f"/admin/refunds/banktransfer/{transfer.pk}/change/"
+
+    admin_client.post(url, {"new_iban": "", "holder_name": "Ayse Y."})
+    transfer.refresh_from_db()
+    assert (transfer.iban, transfer.holder_name) == (IBAN, "Ayse Y.")
+
+    admin_client.post(url, {"new_iban": "GB33 BUKB 2020 1555 5555 55", "holder_name": "Ayse Y."})
+    transfer.refresh_from_db()
+    assert transfer.iban == "GB33BUKB20201555555555"
+
+
+def test_no_admin_page_shows_the_full_iban(admin_client, transfer_plan):
+    # given: a bank-transfer refund, its transfer, and a request with an IBAN
+    for refund in transfer_plan.refunds.all():
+        refund_execute(refund_id=refund.pk)
+    order = transfer_plan.order
+    item = order.items.first()
+    request = CancellationRequestFactory(order_item=item, iban=IBAN, holder_name="Ayse Yilmaz")
+    pages = ["/admin/"]
+    for model, pk in [
+        ("refunds/refund", transfer_plan.refunds.first().pk),
+        ("refunds/banktransfer", BankTransfer.objects.first().pk),
+        ("cancellations/cancellationplan", transfer_plan.pk),
+        ("cancellations/cancellationrequest", request.pk),
+        ("orders/order", order.pk),
+        ("orders/orderitem", item.pk),
+    ]:
+        pages += [f"/admin/{model}/", f"/admin/{model}/{pk}/change/", f"/admin/{model}/{pk}/history/"]
+
+    # when / then
+    for page in pages:
+        response = admin_client.get(page)
+        assert response.status_code == 200, page
+        assert IBAN not in response.content.decode(), page
+    masked = admin_client.get(f"/admin/refunds/banktransfer/{BankTransfer.objects.first().pk}/change/")
+    assert "DE89**************3000" in masked.content.decode()
+    # the bank's file is the one place it goes
+    assert IBAN in bank_transfers_export(transfer_ids=list(BankTransfer.objects.values_list("pk", flat=True)))
 
 
 def test_paying_a_selection_with_an_unexported_transfer_pays_nothing(transfer_plan):
