@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE := omnitron.settings
 
-.PHONY: run test install migrate seed check lint format schema bench worker beat gunicorn clean
+.PHONY: run test install migrate seed check lint format schema bench bench-pg worker beat gunicorn clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ check: lint schema
 
 bench: install
 	$(PY) -m bench
+
+# PostgreSQL at 1M cancellation requests (BENCH_REQUESTS), served by gunicorn, timed against a floor; see README.
+# DATABASE_URL names the throwaway database it creates and drops (default postgres://.../omnitron_bench).
+bench-pg: install
+	$(PY) -m bench.pg
 
 worker: install
 	$(VENV)/bin/celery -A omnitron worker --loglevel=INFO --concurrency=2

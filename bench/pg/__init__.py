@@ -1,0 +1,1 @@
+"""`make bench-pg` (`python -m bench.pg`): the speed targets on PostgreSQL at 1M cancellation requests."""

@@ -1,0 +1,139 @@
+"""Refund execution: queries per refund in-process, and refunds per second through a real Celery worker."""
+
+import re
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+
+import redis
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from bench.pg import fixtures
+from refunds import services
+from tests.processes import Processes, free_port, wait_for
+
+MAX_QUERIES_PER_REFUND = 8
+MIN_REFUNDS_PER_SECOND = 150
+
+
+@dataclass
+class RefundQueries:
+    counts: list[int]
+
+    def line(self) -> str:
+        if not self.counts:
+            return "queries per refund: no refunds to execute"
+        worst = max(self.counts)
+        return (
+            f"queries per refund (refund_execute, sandbox gateway, {len(self.counts)} refunds of real cancels): "
+            f"median {statistics.median(self.counts):g}, max {worst}; "
+            f"target <= {MAX_QUERIES_PER_REFUND}: {'yes' if worst <= MAX_QUERIES_PER_REFUND else 'NO'}"
+        )
+
+
+@dataclass
+class Throughput:
+    concurrency: int
+    refunds: int
+    seconds: float
+    outcomes: dict
+
+    @property
+    def per_second(self) -> float:
+        return self.refunds / self.seconds
+
+
+def queries_per_refund(refund_ids: list[int]) -> RefundQueries:
+    """Runs `refund_execute` in this process for each refund and counts its queries."""
+    counts = []
+    for refund_id in refund_ids:
+        connection.queries_log.clear()
+        with CaptureQueriesContext(connection) as captured:
+            services.refund_execute(refund_id=refund_id)
+        counts.append(len(captured.captured_queries))
+    return RefundQueries(counts)
+
+
+def clear_queue(broker_url: str, claim_key: str) -> None:
+    """Empty the benchmark's Redis database (messages of an earlier phase) and keep it claimed."""
+    client = redis.Redis.from_url(broker_url)
+    client.flushdb()
+    client.set(claim_key, "1", ex=3600)
+
+
+def throughput(
+    procs: Processes, *, env: dict, broker_url: str, claim_key: str, refund_ids: list[int], concurrency: int
+) -> Throughput:
+    """Start a prefork worker with `concurrency` processes, queue the refunds, and time until every one settled."""
+    clear_queue(broker_url, claim_key)
+    name = f"worker-c{concurrency}-{free_port()}"
+    worker = procs.start(
+        name,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "omnitron",
+            "worker",
+            "--pool=prefork",
+            "-c",
+            str(concurrency),
+            "--loglevel=INFO",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            f"{name}@%h",
+        ],
+        env,
+    )
+    log = procs.tmp_path / f"{name}.log"
+    wait_for(lambda: "ready" in log.read_text(), timeout=60, what=f"the celery worker (-c {concurrency})")
+    try:
+        started = time.perf_counter()
+        services.refund_enqueue(refund_ids=refund_ids)  # autocommit: each is sent at once
+        with connection.cursor() as cursor:
+
+            def settled() -> bool:
+                failure = re.search(r"^.*raised unexpected.*$", log.read_text(), re.MULTILINE)
+                if failure:
+                    raise RuntimeError(f"a refund task failed in the worker (log {log}): {failure.group(0)}")
+                return fixtures.refunds_settled(cursor, refund_ids) == len(refund_ids)
+
+            wait_for(
+                settled,
+                timeout=60 + len(refund_ids) / 5,
+                what=f"{len(refund_ids)} refunds to settle (worker -c {concurrency}, log {log})",
+                interval=0.05,
+            )
+            seconds = time.perf_counter() - started
+            outcomes = fixtures.refund_outcomes(cursor, refund_ids)
+    finally:
+        procs.stop(worker)
+    return Throughput(concurrency=concurrency, refunds=len(refund_ids), seconds=seconds, outcomes=outcomes)
+
+
+def throughput_lines(runs: list[Throughput]) -> list[str]:
+    lines = []
+    first = runs[0]
+    for run in runs:
+        outcome = run.outcomes
+        checked = (
+            f"{outcome['succeeded']}/{run.refunds} succeeded, {outcome['plans_completed']}/{outcome['plans']} plans "
+            f"completed, {outcome['orders_refunded']} orders refunded in full"
+        )
+        if run is first:
+            fast = run.per_second >= MIN_REFUNDS_PER_SECOND
+            verdict = f"target >= {MIN_REFUNDS_PER_SECOND}/s: {'yes' if fast else 'NO'}"
+        else:
+            grows = run.per_second > first.per_second
+            factor = run.per_second / first.per_second
+            verdict = f"x{factor:.2f} of -c {first.concurrency}; grows: {'yes' if grows else 'NO'}"
+        lines.append(
+            f"refunds/s, worker --pool=prefork -c {run.concurrency}: {run.per_second:.1f} "
+            f"({run.refunds} refunds in {run.seconds:.1f} s from enqueue; {checked}); {verdict}"
+        )
+    return lines
