@@ -106,8 +106,9 @@ def api_routes():
         view = pattern.callback
         actions = getattr(view, "actions", None)
         view_class = getattr(view, "cls", None) or getattr(view, "view_class", None)
+        # DRF adds `head` to a viewset's actions on its first request: the matrix asks GET, not HEAD
         methods = (
-            sorted(actions)
+            sorted(set(actions) - {"head"})
             if actions
             else [m for m in ("get", "post", "put", "patch", "delete") if hasattr(view_class, m)]
         )
