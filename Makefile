@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE := omnitron.settings
 
-.PHONY: run test install migrate seed check lint format schema bench bench-pg worker beat gunicorn clean
+.PHONY: run test install migrate seed check lint format schema bench bench-pg fuzz worker beat gunicorn clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ bench: install
 # DATABASE_URL names the throwaway database it creates and drops (default postgres://.../omnitron_bench).
 bench-pg: install
 	$(PY) -m bench.pg
+
+# schemathesis against gunicorn on a throwaway PostgreSQL database (DATABASE_URL, default .../omnitron_fuzz), as
+# staff and as a channel user; exclusions in tests/fuzz/exclusions.py. See README.
+fuzz: install
+	$(PY) -m tests.fuzz.run
 
 worker: install
 	$(VENV)/bin/celery -A omnitron worker --loglevel=INFO --concurrency=2

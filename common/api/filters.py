@@ -4,15 +4,20 @@ import django_filters
 from django import forms
 from django.utils import timezone
 from django_filters.fields import IsoDateTimeField
+from drf_spectacular.utils import extend_schema_field
+
+MAX_ID = 2**63 - 1
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 class IdFormField(forms.IntegerField):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)
+        kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
 
 
+@extend_schema_field(ID_SCHEMA)  # the schema says what the form field takes: a whole number from 1
 class IdFilter(django_filters.NumberFilter):
     """An object id: a whole number a bigint can hold, or a 400 (the plain NumberFilter would take 1.5)."""
 

@@ -119,6 +119,14 @@ class LimitPagePagination(PageNumberPagination):
             body["count_is_estimate"] = True
         return Response(body)
 
+    def get_schema_operation_parameters(self, view):
+        """`limit` and `page` as they are checked: whole numbers from 1 (`limit` above 100 is capped, not refused)."""
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] in (self.page_query_param, self.page_size_query_param):
+                parameter["schema"] = {**parameter["schema"], "minimum": 1}
+        return parameters
+
     def get_paginated_response_schema(self, schema):
         response = super().get_paginated_response_schema(schema)
         response["properties"]["count_is_estimate"] = {

@@ -21,6 +21,7 @@ ERRORS_FOR_EVERY_OPERATION = {
     "413": "The request body is too large.",
 }
 ERRORS_WITH_PATH_PARAMETERS = {"404": "No such object, or it belongs to another channel."}
+ERRORS_OF_LISTS = {"404": "A page past the end of the list."}
 ERRORS_WITH_INPUT = {"400": "Invalid input or a refused rule; the body names the field and carries a `code`."}
 PUBLIC_OPERATIONS = {("/api/i1/auth/login/", "post"), ("/api/health/", "get")}
 
@@ -41,6 +42,8 @@ def declare_error_responses(result, generator, request, public):
                 errors.pop("403")
             if "{" in path:
                 errors.update(ERRORS_WITH_PATH_PARAMETERS)
+            elif any(parameter.get("name") == "page" for parameter in operation.get("parameters", [])):
+                errors.update(ERRORS_OF_LISTS)
             if method != "delete" or operation.get("parameters"):
                 errors.update(ERRORS_WITH_INPUT)
             responses = operation.setdefault("responses", {})

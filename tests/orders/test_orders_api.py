@@ -339,3 +339,13 @@ def test_a_change_of_one_item_moves_the_orders_modified_date(staff_client, chann
     order.refresh_from_db()
     assert order.status == "400"
     assert order.modified_date > before
+
+
+def test_the_item_patch_schema_requires_status(staff_client):
+    # Found by `make fuzz`: the PATCH body's schema had no required field, so `{}` (a 400 here) looked valid.
+    import yaml
+
+    schema = yaml.safe_load(staff_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi").content)
+    for path in ("/api/i1/order_items/{id}/", "/api/channel/{channel_id}/order_items/{id}/"):
+        body = schema["paths"][path]["patch"]["requestBody"]["content"]["application/json"]["schema"]
+        assert body["required"] == ["status"], path
