@@ -113,6 +113,7 @@ def _run() -> bool:
         [
             CancellationRequest(
                 order_item=OrderItem.objects.filter(order=order).first(),
+                channel=channel,
                 reason=reason,
                 cancellation_type="cancel",
                 quantity=1,
