@@ -16,9 +16,14 @@ from refunds.models import Refund, RefundKind
 REFUND_BY_QUANTITY_MAX_ROWS = 100
 
 
-def cancellation_request_list(*, channel_id: int) -> QuerySet[CancellationRequest]:
-    """A channel's requests, joined once for the plain and the detailed shapes: one query a page, whatever its size."""
-    return CancellationRequest.objects.filter(channel_id=channel_id).select_related(
+def cancellation_request_list(*, channel_id: int, detailed: bool = False) -> QuerySet[CancellationRequest]:
+    """A channel's requests, shaped for their serializer: one query a page, whatever its size. The plain shape names
+    its item and reason by id and nests only the easy return; the detailed shape nests the item with its order and
+    product, the reason, the channel and the customer, so only it pays for those joins."""
+    requests = CancellationRequest.objects.filter(channel_id=channel_id)
+    if not detailed:
+        return requests.select_related("easy_return")
+    return requests.select_related(
         "reason",
         "easy_return",
         "order_item__product",

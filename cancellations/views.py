@@ -185,7 +185,8 @@ class CancellationRequestViewSet(ChannelScopedMixin, viewsets.ModelViewSet):
     filterset_class = CancellationRequestFilter
 
     def get_queryset(self):
-        return selectors.cancellation_request_list(channel_id=self.channel_id)
+        detailed = self.action in ("detailed", "detailed_list")
+        return selectors.cancellation_request_list(channel_id=self.channel_id, detailed=detailed)
 
     def get_permissions(self):
         if self.action == "approve":
