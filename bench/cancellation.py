@@ -114,6 +114,7 @@ def _run() -> bool:
             CancellationRequest(
                 order_item=OrderItem.objects.filter(order=order).first(),
                 channel=channel,
+                date_placed=order.date_placed,
                 reason=reason,
                 cancellation_type="cancel",
                 quantity=1,

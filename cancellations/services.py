@@ -692,7 +692,10 @@ def cancellation_request_create(*, channel, fields: RequestInput, actor=None) ->
         order, items, item = _lock_item(data["order_item"].pk)
         fields = _request_checks(channel=channel, item=item, data=data, current=None)
         request = CancellationRequest(
-            order_item=item, channel_id=order.channel_id, status=CancellationRequestStatus.WAITING
+            order_item=item,
+            channel_id=order.channel_id,
+            date_placed=order.date_placed,
+            status=CancellationRequestStatus.WAITING,
         )
         for name in REQUEST_FIELDS:
             if name in fields:
@@ -769,6 +772,7 @@ def cancellation_request_update(*, channel, request_id: int, changes: RequestInp
         if new_item_id != current_item_id:
             order_item_cancel_status_set(item=old_item, cancel_status=None)
             request.order_item = new_item
+            request.date_placed = new_order.date_placed
             order_item_cancel_status_set(item=new_item, cancel_status=CancelStatus.WAITING)
             changed.append("order_item")
         request.save()
