@@ -283,6 +283,7 @@ def populate(rows: int = 2000) -> None:
         CancellationRequest(
             order_item=item,
             channel=item.order.channel,
+            date_placed=item.order.date_placed,
             reason=reasons[n % 4],
             cancellation_type=("cancel", "refund")[n % 2],
             status=("waiting", "approved", "rejected", "completed")[n % 4],
