@@ -46,7 +46,6 @@ from refunds.models import Refund, RefundKind, RefundMethod, RefundStatus
 from refunds.services import NewRefund, refund_enqueue, refund_retry_failed, refunds_create
 
 ZERO = Decimal("0.00")
-MONEY_LIMIT = Decimal("1e12")  # money columns hold 14 digits, 2 of them cents
 # No 0/O or 1/I: the code is read out over the phone and typed at a carrier's counter.
 EASY_RETURN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 

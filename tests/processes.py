@@ -40,6 +40,23 @@ def wait_for(condition, *, timeout: float, what: str, interval: float = 0.1):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+def gunicorn_command(port: int, *, workers: int = 2, timeout: int = 60, extra: tuple[str, ...] = ()) -> list[str]:
+    """gunicorn serving the project with sync workers on 127.0.0.1:`port`."""
+    return [
+        sys.executable, "-m", "gunicorn", "omnitron.wsgi:application",
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--timeout", str(timeout), *extra,
+    ]  # fmt: skip
+
+
+def celery_worker_command(name: str, *, pool: str = "solo", concurrency: int | None = None) -> list[str]:
+    """A Celery worker of the project, quiet towards other workers (no heartbeat, gossip or mingle)."""
+    return [
+        sys.executable, "-m", "celery", "-A", "omnitron", "worker", f"--pool={pool}",
+        *(["-c", str(concurrency)] if concurrency else []),
+        "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle", "-n", f"{name}@%h",
+    ]  # fmt: skip
+
+
 class Processes:
     """Starts processes with the project's environment plus `env`; stops them all at the end."""
 
@@ -75,22 +92,7 @@ class Processes:
 
     def gunicorn(self, env: dict | None = None) -> str:
         port = free_port()
-        self.start(
-            "gunicorn",
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "omnitron.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--timeout",
-                "60",
-            ],
-            env,
-        )
+        self.start("gunicorn", gunicorn_command(port), env)
         base = f"http://127.0.0.1:{port}"
 
         def healthy():
@@ -105,25 +107,7 @@ class Processes:
 
     def worker(self, env: dict | None = None) -> subprocess.Popen:
         name = f"worker-{free_port()}"
-        proc = self.start(
-            name,
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "omnitron",
-                "worker",
-                "--pool=solo",
-                "--loglevel=INFO",
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-                "-n",
-                f"{name}@%h",
-            ],
-            env,
-        )
+        proc = self.start(name, celery_worker_command(name), env)
         log = self.tmp_path / f"{name}.log"
         wait_for(lambda: "ready" in log.read_text(), timeout=30, what="the celery worker")
         return proc

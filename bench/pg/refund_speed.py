@@ -2,7 +2,6 @@
 
 import re
 import statistics
-import sys
 import time
 from dataclasses import dataclass
 
@@ -12,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from bench.pg import fixtures
 from refunds import services
-from tests.processes import Processes, free_port, wait_for
+from tests.processes import Processes, celery_worker_command, free_port, wait_for
 
 MAX_QUERIES_PER_REFUND = 8
 MIN_REFUNDS_PER_SECOND = 150
@@ -76,27 +75,7 @@ def throughput(
     """Start a prefork worker with `concurrency` processes, queue the refunds, and time until every one settled."""
     clear_queue(broker_url, claim_key)
     name = f"worker-c{concurrency}-{free_port()}"
-    worker = procs.start(
-        name,
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "omnitron",
-            "worker",
-            "--pool=prefork",
-            "-c",
-            str(concurrency),
-            "--loglevel=INFO",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "-n",
-            f"{name}@%h",
-        ],
-        env,
-    )
+    worker = procs.start(name, celery_worker_command(name, pool="prefork", concurrency=concurrency), env)
     log = procs.tmp_path / f"{name}.log"
     wait_for(lambda: "ready" in log.read_text(), timeout=60, what=f"the celery worker (-c {concurrency})")
     try:

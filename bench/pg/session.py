@@ -14,7 +14,7 @@ from rest_framework.authtoken.models import Token
 from bench.pg import calls, dataset, fixtures, refund_speed, report
 from bench.pg.measure import PAGE_SIZE, Bench, CallFailed, Pacing, Result, Target, count_queries
 from bench.pg.run import CHANNEL_ID, GUNICORN_WORKERS, REFUND_QUERY_SAMPLE, Config
-from tests.processes import Processes, free_port, wait_for
+from tests.processes import Processes, free_port, gunicorn_command, wait_for
 
 ADMIN_CHANGELISTS = [
     ("admin requests", "/admin/cancellations/cancellationrequest/"),
@@ -36,21 +36,7 @@ def serve(procs: Processes, name: str, env: dict) -> tuple[str, object]:
     """gunicorn as production runs it (sync workers), on a free port; returns its base URL and process."""
     port = free_port()
     proc = procs.start(
-        name,
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "omnitron.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            GUNICORN_WORKERS,
-            "--timeout",
-            "120",
-            "--no-control-socket",
-        ],
-        env,
+        name, gunicorn_command(port, workers=GUNICORN_WORKERS, timeout=120, extra=("--no-control-socket",)), env
     )
     base = f"http://127.0.0.1:{port}"
 

@@ -1,39 +1,17 @@
 """Concurrent cancels on PostgreSQL: row locks, not luck, keep one plan and one refund per item."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from rest_framework.test import APIClient
 
 from cancellations.models import CancellationPlan
 from refunds.models import Refund
-from tests.factories import CancellationReasonFactory, StaffUserFactory, TokenFactory, order_with_items
+from tests.concurrency import race
+from tests.factories import CancellationReasonFactory, order_with_items
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 THREADS = 20
-
-
-def race(send):
-    """Run `send(client)` in THREADS threads released together by a barrier; each thread has its own connection."""
-    token = TokenFactory(user=StaffUserFactory()).key
-    barrier = threading.Barrier(THREADS)
-
-    def one(_):
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-        try:
-            barrier.wait(timeout=30)
-            response = send(client)
-            return response.status_code, response.content
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        return list(pool.map(one, range(THREADS)))
 
 
 def test_twenty_threads_cancelling_the_same_item_make_one_plan_and_one_refund():
@@ -42,7 +20,9 @@ def test_twenty_threads_cancelling_the_same_item_make_one_plan_and_one_refund():
     reason = CancellationReasonFactory(cancellation_type="cancel")
     body = {"cancel_items": [item.pk], "reasons": {str(item.pk): reason.pk}}
 
-    results = race(lambda client: client.post(f"/api/i1/orders/{order.pk}/cancel/", body, format="json"))
+    results = race(
+        lambda client, _: client.post(f"/api/i1/orders/{order.pk}/cancel/", body, format="json"), threads=THREADS
+    )
 
     statuses = sorted(status for status, _ in results)
     assert statuses.count(200) == 1, statuses
@@ -61,12 +41,13 @@ def test_twenty_threads_with_one_idempotency_key_make_one_plan_and_the_same_answ
     body = {"cancel_items": [item.pk], "reasons": {str(item.pk): reason.pk}}
 
     results = race(
-        lambda client: client.post(
+        lambda client, _: client.post(
             f"/api/i1/orders/{order.pk}/cancel/", body, format="json", HTTP_IDEMPOTENCY_KEY="same-key"
-        )
+        ),
+        threads=THREADS,
     )
 
-    successes = [content for status, content in results if status == 200]
+    successes = [response.content for status, response in results if status == 200]
     assert successes, results
     assert all(status in (200, 409) for status, _ in results), [s for s, _ in results]
     assert len(set(successes)) == 1  # every 200 is the first response, byte for byte
@@ -78,20 +59,16 @@ def test_concurrent_cancels_of_different_items_of_one_order_serialise_cleanly():
     order = order_with_items(lines=[(Decimal("10.00"), 1)] * 10, shipping=Decimal("3.00"))
     items = list(order.items.order_by("id"))
     reason = CancellationReasonFactory(cancellation_type="cancel")
-    counter = iter(range(THREADS))
-    lock = threading.Lock()
 
-    def send(client):
-        with lock:
-            index = next(counter) % len(items)
-        item = items[index]
+    def send(client, index):
+        item = items[index % len(items)]
         return client.post(
             f"/api/i1/orders/{order.pk}/cancel/",
             {"cancel_items": [item.pk], "reasons": {str(item.pk): reason.pk}},
             format="json",
         )
 
-    results = race(send)
+    results = race(send, threads=THREADS)
 
     assert sorted(status for status, _ in results).count(200) == 10
     order.refresh_from_db()

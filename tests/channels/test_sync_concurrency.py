@@ -1,38 +1,15 @@
 """Concurrent channel-app runs on PostgreSQL: the upsert and the row lock, not luck, keep one action per object and
 one final status per batch."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connection
-from rest_framework.test import APIClient
 
 from channels.models import BatchRequest, IntegrationAction
-from tests.factories import BatchRequestFactory, ChannelFactory, StaffUserFactory, TokenFactory, order_with_items
+from tests.concurrency import race
+from tests.factories import BatchRequestFactory, ChannelFactory, order_with_items
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 THREADS = 12
-
-
-def race(send):
-    """Run `send(client, index)` in THREADS threads released together by a barrier, each on its own connection."""
-    token = TokenFactory(user=StaffUserFactory()).key
-    barrier = threading.Barrier(THREADS)
-
-    def one(index):
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-        try:
-            barrier.wait(timeout=30)
-            response = send(client, index)
-            return response.status_code, response.json()
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        return list(pool.map(one, range(THREADS)))
 
 
 def test_concurrent_commits_of_the_same_objects_make_one_action_each():
@@ -51,7 +28,7 @@ def test_concurrent_commits_of_the_same_objects_make_one_action_each():
         )
 
     # when
-    results = race(send)
+    results = race(send, threads=THREADS)
 
     # then
     assert [status for status, _ in results] == [200] * THREADS, results
@@ -66,12 +43,13 @@ def test_concurrent_creates_of_one_action_make_one_and_refuse_the_rest():
     results = race(
         lambda client, index: client.post(
             url, {"content_type": "order", "object_id": order.pk, "remote_id": f"R{index}"}, format="json"
-        )
+        ),
+        threads=THREADS,
     )
 
     statuses = sorted(status for status, _ in results)
     assert statuses.count(201) == 1, results
-    assert {body["code"] for status, body in results if status != 201} == {"integration_action_exists"}
+    assert {response.json()["code"] for status, response in results if status != 201} == {"integration_action_exists"}
     assert IntegrationAction.objects.count() == 1
 
 
@@ -79,9 +57,12 @@ def test_racing_final_transitions_leave_one_winner():
     batch = BatchRequestFactory(status="commit")
     url = f"/api/channel/{batch.channel_id}/batch_requests/{batch.pk}/"
 
-    results = race(lambda client, index: client.patch(url, {"status": "done" if index % 2 else "fail"}, format="json"))
+    results = race(
+        lambda client, index: client.patch(url, {"status": "done" if index % 2 else "fail"}, format="json"),
+        threads=THREADS,
+    )
 
-    winners = [body["status"] for status, body in results if status == 200]
+    winners = [response.json()["status"] for status, response in results if status == 200]
     assert len(winners) == 1, results
-    assert {body["code"] for status, body in results if status != 200} == {"batch_transition_invalid"}
+    assert {response.json()["code"] for status, response in results if status != 200} == {"batch_transition_invalid"}
     assert BatchRequest.objects.get(pk=batch.pk).status == winners[0]

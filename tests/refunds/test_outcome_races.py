@@ -1,13 +1,10 @@
 """A refund's outcome racing other writers of the same order, on PostgreSQL: every writer takes the order, its
 items and the plan before any refund row (refunds.hooks), so none deadlocks and every plan ends consistent."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from cancellations.models import CancellationPlan
@@ -16,25 +13,12 @@ from orders.models import Order
 from refunds.models import Refund
 from refunds.rails import RailOutcome
 from refunds.services import refund_record_outcome
+from tests.concurrency import run_together
 from tests.factories import CancellationReasonFactory, order_with_items
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 ROUNDS = 8
-
-
-def run_together(*calls):
-    barrier = threading.Barrier(len(calls))
-
-    def one(call):
-        try:
-            barrier.wait(timeout=30)
-            return call()
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return [future.result(timeout=60) for future in [pool.submit(one, call) for call in calls]]
 
 
 def test_a_refund_outcome_races_a_cancel_and_a_retry_on_the_same_order(settings):
