@@ -1,7 +1,7 @@
 import json
 from functools import cached_property
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import connections
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -9,6 +9,12 @@ from rest_framework.response import Response
 
 # Up to this many rows a list counts exactly; past it, the count is the planner's estimate.
 EXACT_COUNT_LIMIT = 10_000
+# A planner's estimate above this many rows is taken without counting at all: even a capped COUNT would read
+# EXACT_COUNT_LIMIT rows through the list's joins, and an estimate this far above the limit is not wrong about
+# the list being long.
+TRUSTED_ESTIMATE = 5 * EXACT_COUNT_LIMIT
+# Pages starting this deep select their ids on the narrowest query first (see CappedCountPaginator).
+DEEP_OFFSET = 1_000
 
 
 def estimated_count(queryset) -> int | None:
@@ -25,42 +31,84 @@ def estimated_count(queryset) -> int | None:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
-class CappedCountPaginator(Paginator):
-    """A paginator that never scans a large result to count it, and fetches a page in two steps.
+class ProbedPage(Page):
+    """A page that knows whether rows follow it: its query asked for one row more than the page holds."""
 
-    - `count`: exact while the query has at most EXACT_COUNT_LIMIT rows (a COUNT over a LIMIT subquery, which
-      stops early); past that, the planner's estimate (never below the limit), and `count_is_estimate` is true.
-    - A page: the ids of its rows first, on the narrowest query (the filters and the ordering, none of the joins
-      `select_related` adds), then only those rows with their joins; a deep page no longer drags every skipped row
-      through every join.
+    def __init__(self, object_list, number, paginator, *, more: bool):
+        super().__init__(object_list, number, paginator)
+        self.more = more
+
+    def has_next(self):
+        return self.more
+
+
+class CappedCountPaginator(Paginator):
+    """A paginator that never scans a large result to count it, and fetches a page in as few queries as it can.
+
+    - A page is read first, with one row more than it holds: that row says whether a next page exists, so `next`
+      is right even where the count is an estimate. A first page that is not full is the whole list: its length
+      is the count, and no count query runs.
+    - `count` otherwise: the planner's estimate when it is far above EXACT_COUNT_LIMIT (`count_is_estimate`);
+      else exact while the query has at most EXACT_COUNT_LIMIT rows (a COUNT over a LIMIT subquery, which stops
+      early); past that, the estimate again (never below the rows seen). Without a planner (SQLite), exact.
+    - A deep page (from DEEP_OFFSET on) selects the ids of its rows first on the narrowest query (the filters and
+      the ordering, none of the joins `select_related` adds), then only those rows with their joins: skipped rows
+      never go through the joins.
     """
 
     count_is_estimate = False
+    # Rows known to exist: those before the page and on it (a lower bound for an estimate).
+    _rows_seen = 0
 
     @cached_property
     def count(self):
         object_list = self.object_list
         if not hasattr(object_list, "query"):
             return len(object_list)
+        estimate = estimated_count(object_list)
+        if estimate is not None and estimate > TRUSTED_ESTIMATE:
+            self.count_is_estimate = True
+            return max(estimate, self._rows_seen)
         capped = object_list.order_by()[: EXACT_COUNT_LIMIT + 1].count()
         if capped <= EXACT_COUNT_LIMIT:
             return capped
-        estimate = estimated_count(object_list)
         if estimate is None:
             return object_list.count()
         self.count_is_estimate = True
-        return max(estimate, capped)
+        return max(estimate, capped, self._rows_seen)
 
     def page(self, number):
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
         object_list = self.object_list
         if not hasattr(object_list, "query"):
-            return self._get_page(object_list[bottom:top], number, self)
+            return super().page(number)
+        number = self._validate_positive(number)
+        bottom = (number - 1) * self.per_page
+        rows = self._rows(object_list, bottom, bottom + self.per_page + 1)
+        more = len(rows) > self.per_page
+        rows = rows[: self.per_page]
+        self._rows_seen = bottom + len(rows)
+        if rows and not more:
+            # The last page: the count is known without counting.
+            self.__dict__["count"] = bottom + len(rows)
+        elif not rows:
+            if number == 1:
+                self.__dict__["count"] = 0
+            elif not self.count_is_estimate_after_counting():
+                # Past the end of an exact count: Django's "That page contains no results".
+                return super().page(number)
+        return ProbedPage(rows, number, self, more=more)
+
+    def count_is_estimate_after_counting(self) -> bool:
+        self.count  # noqa: B018 - counting decides whether the count is an estimate
+        return self.count_is_estimate
+
+    @staticmethod
+    def _rows(object_list, bottom: int, top: int) -> list:
+        if bottom < DEEP_OFFSET:
+            return list(object_list[bottom:top])
         ids = list(object_list.values_list("pk", flat=True)[bottom:top])
-        rows = {row.pk: row for row in object_list.filter(pk__in=ids).order_by()}
-        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
+        by_id = {row.pk: row for row in object_list.filter(pk__in=ids).order_by()}
+        return [by_id[pk] for pk in ids if pk in by_id]
 
     def validate_number(self, number):
         # With an estimated count, a page past the estimate may still hold rows: it is checked by fetching it.

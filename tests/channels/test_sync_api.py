@@ -773,13 +773,15 @@ def test_feed_queries_do_not_grow_with_the_page(channel_client, channel, kind):
     # when
     with CaptureQueriesContext(connection) as one:
         small = channel_client.get(url, {"limit": 1})
-    with CaptureQueriesContext(connection) as hundred:
-        large = channel_client.get(url, {"limit": 100})
+    # (one row short of the feed: a page that holds the whole feed needs no count)
+    almost_all = 3 if kind == "orders" else 7
+    with CaptureQueriesContext(connection) as many:
+        large = channel_client.get(url, {"limit": almost_all})
 
     # then
     assert len(small.json()["results"]) == 1
-    assert len(large.json()["results"]) == (4 if kind == "orders" else 8)
-    assert len(one.captured_queries) == len(hundred.captured_queries)
+    assert len(large.json()["results"]) == almost_all
+    assert len(one.captured_queries) == len(many.captured_queries)
 
 
 # What channel-app does, request by request

@@ -40,15 +40,46 @@ def test_pages_hold_the_rows_in_the_lists_order(channel_client, channel, request
     assert channel_client.get(f"{base}&page=4").status_code == 404
 
 
-def test_a_page_costs_the_same_queries_deep_or_shallow(channel_client, channel, requests_of):
+def test_a_deep_page_costs_one_query_more_than_the_first(channel_client, channel, requests_of, monkeypatch):
+    monkeypatch.setattr(pagination, "DEEP_OFFSET", 10)  # pages from the second on take the ids-first path
     requests_of(30)
     counts = []
-    for page in (1, 3):
+    for page in (1, 2):
         with CaptureQueriesContext(connection) as queries:
             response = channel_client.get(f"/api/channel/{channel.pk}/cancellation_requests/?limit=10&page={page}")
         assert len(response.json()["results"]) == 10
         counts.append(len(queries))
-    assert counts[0] == counts[1]
+    assert counts[1] == counts[0] + 1  # its ids first, then its rows; no more however deep
+
+
+def test_a_list_that_fits_its_first_page_runs_no_count_query(channel_client, channel, requests_of):
+    requests_of(3)
+
+    with CaptureQueriesContext(connection) as queries:
+        body = channel_client.get(f"/api/channel/{channel.pk}/cancellation_requests/?limit=10").json()
+
+    assert body["count"] == 3
+    assert body["next"] is None
+    assert not [query for query in queries if "COUNT(" in query["sql"].upper()]
+
+
+def test_next_is_given_exactly_when_rows_follow(channel_client, channel, requests_of, monkeypatch):
+    monkeypatch.setattr(pagination, "EXACT_COUNT_LIMIT", 5)
+    monkeypatch.setattr(pagination, "TRUSTED_ESTIMATE", 5)
+    # An estimate far above the truth must not send a client to empty pages.
+    monkeypatch.setattr(pagination, "estimated_count", lambda queryset: 1_000_000)
+    requests_of(12)
+    base = f"/api/channel/{channel.pk}/cancellation_requests/?limit=5"
+
+    first = channel_client.get(base).json()
+    last = channel_client.get(f"{base}&page=3").json()
+
+    assert first["count_is_estimate"] is True
+    assert first["next"] is not None
+    assert len(last["results"]) == 2
+    assert last["next"] is None
+    assert last["count"] == 12  # the last page knows the count exactly
+    assert "count_is_estimate" not in last
 
 
 @pytest.mark.postgres

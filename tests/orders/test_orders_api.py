@@ -319,7 +319,7 @@ def test_order_item_list_refuses_bad_filters(staff_client, query):
 def test_order_item_list_query_count_does_not_grow_with_page_size(staff_client, channel):
     order = order_with_items(channel=channel, lines=[(Decimal("10.00"), 1)] * 30)
     counts = []
-    for limit in (1, 30):
+    for limit in (1, 29):  # both pages have rows after them (a page that holds the whole list needs no count)
         with CaptureQueriesContext(connection) as queries:
             response = staff_client.get(f"/api/i1/order_items/?order={order.pk}&limit={limit}")
         assert len(response.json()["results"]) == limit
