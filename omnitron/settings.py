@@ -32,22 +32,29 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # runserver serves static files as gunicorn does (WhiteNoise), not with staticfiles' own view.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "common",
     "omnitron",
     "channels",
     "orders",
     "cancellations",
     "refunds",
+    "storefront",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
+    "common.request_id.RequestIdMiddleware",
     "common.api.middleware.ApiJsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -101,7 +108,21 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# collectstatic's output, which gunicorn serves through WhiteNoise (with DEBUG on, the apps' own files are served).
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # With DEBUG off: content-hashed names (cached for good by browsers) and gzip copies, from collectstatic's manifest.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+# Decided by DEBUG as the process starts (the test runner turns DEBUG off later): in development WhiteNoise finds the
+# apps' files as they change; in production it indexes STATIC_ROOT once, at start-up.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["channels.authentication.ExpiringTokenAuthentication"],
@@ -127,6 +148,12 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc from this server's static files, not from a CDN: the docs work offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No "valid" badge fetched from swagger.io (it would send the schema's URL there).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     # `/api/v1/` serves the same routes as `/api/i1/` and `/api/channel/` for Omnitron's clients: documented once.
     "PREPROCESSING_HOOKS": ["common.api.schema.drop_alias_routes"],
     "POSTPROCESSING_HOOKS": [
@@ -168,13 +195,45 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TIMEZONE = TIME_ZONE
 BROKER_HEALTH_TIMEOUT = env.float("BROKER_HEALTH_TIMEOUT", default=2.0)
 
+# LOG_FORMAT=json: one JSON object per line (time, level, logger, message, request_id, exception); plain for
+# development. Every line carries the request id (see common/request_id.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="") or "plain"
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "request_id": {"()": "common.logs.RequestIdFilter"},
+        "skip_logged_errors": {"()": "common.logs.SkipLoggedErrorsFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "common.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Django's own loggers go through the one handler above, not through Django's default console handlers (which
+    # would print each django.request line a second time).
+    "loggers": {
+        "django": {"handlers": [], "level": "NOTSET", "propagate": True},
+        # runserver's access lines: a 4xx or 5xx is logged once, by django.request, not a second time here.
+        "django.server": {"handlers": [], "level": "NOTSET", "propagate": True, "filters": ["skip_logged_errors"]},
+    },
 }
+
+# Error reports go to Sentry only when a DSN is given.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from omnitron.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
@@ -223,7 +282,28 @@ FINANCING_TIMEOUT = env.float("FINANCING_TIMEOUT", default=10.0)
 # Publishing a task must not hold a request for long when the broker is down: the sweeper re-sends it later.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_BROKER_TRANSPORT_OPTIONS.update({"socket_connect_timeout": 2, "socket_timeout": 5})
+# Outboxes (storefront syncs, webhook deliveries; see common/outbox.py): one lease per attempt, which must outlive
+# the task time limit as a refund's does; the sweeper re-sends what is due.
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
+if OUTBOX_LEASE_SECONDS <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"OUTBOX_LEASE_SECONDS ({OUTBOX_LEASE_SECONDS}) must outlive CELERY_TASK_TIME_LIMIT ({CELERY_TASK_TIME_LIMIT})."
+    )
+OUTBOX_SWEEP_INTERVAL = env.int("OUTBOX_SWEEP_INTERVAL", default=30)
+# The storefront cancel call (channel conf.storefront): timeout in seconds, attempts, backoff as for refunds.
+STOREFRONT_TIMEOUT = env.float("STOREFRONT_TIMEOUT", default=10.0)
+STOREFRONT_MAX_ATTEMPTS = env.int("STOREFRONT_MAX_ATTEMPTS", default=8)
+STOREFRONT_RETRY_BASE_DELAY = env.float("STOREFRONT_RETRY_BASE_DELAY", default=10.0)
+STOREFRONT_RETRY_MAX_DELAY = env.float("STOREFRONT_RETRY_MAX_DELAY", default=900.0)
+# Webhook deliveries: timeout, backoff, and how long a delivery is retried.
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+WEBHOOK_RETRY_BASE_DELAY = env.float("WEBHOOK_RETRY_BASE_DELAY", default=30.0)
+WEBHOOK_RETRY_MAX_DELAY = env.float("WEBHOOK_RETRY_MAX_DELAY", default=3600.0)
+WEBHOOK_RETRY_HOURS = env.int("WEBHOOK_RETRY_HOURS", default=24)
+# Receivers on loopback or private addresses (server-side request forgery): allowed for development only.
+WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=DEBUG)
 CELERY_BEAT_SCHEDULE = {
     "refunds-sweep": {"task": "refunds.sweep", "schedule": float(REFUND_SWEEP_INTERVAL)},
+    "outbox-sweep": {"task": "outbox.sweep", "schedule": float(OUTBOX_SWEEP_INTERVAL)},
     "idempotency-purge": {"task": "omnitron.idempotency_purge", "schedule": 3600.0},
 }

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from cancellations.views import (
     CancellationPlanViewSet,
@@ -74,6 +75,7 @@ sales_channel_urls = [
 # prefixes of the contract (`/api/channel/`, `/api/i1/`) come last and links the service builds itself use them.
 # The OpenAPI schema documents each route once, under its canonical prefix (see SPECTACULAR_SETTINGS).
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="docs"), name="home"),
     path("admin/", admin.site.urls),
     path("api/v1/channel/<id:channel_id>/", include(sales_channel_urls)),
     path("api/v1/", include(back_office_urls)),
@@ -82,4 +84,9 @@ urlpatterns = [
     path("api/health/", HealthView.as_view(), name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="schema", template_name="omnitron/redoc.html"),
+        name="redoc",
+    ),
 ]

@@ -10,6 +10,7 @@ from urllib.parse import quote
 import httpx
 from django.conf import settings
 
+from common.request_id import request_id_headers
 from refunds.models import Refund
 from refunds.rails import Rail, RailOutcome, refund_idempotency_key
 
@@ -80,7 +81,10 @@ class FinancingClient:
         path = f"/financing/v1/applications/{quote(application_id, safe='')}/order/{action}"
         body = {} if items is None else {"items": items}
         try:
-            response = self._http.put(path, json=body, headers={"Idempotency-Key": idempotency_key})
+            # The request id of the request or task this call is made for: the provider's logs can be matched to ours.
+            response = self._http.put(
+                path, json=body, headers={"Idempotency-Key": idempotency_key, **request_id_headers()}
+            )
         except (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
             # The request could not even be built or sent as HTTP (a bad header, URL or scheme in the settings):
             # the same request would fail the same way every time, so it is final, not a connection problem.

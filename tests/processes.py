@@ -1,10 +1,13 @@
 """Real processes for tests that cross a process boundary: gunicorn, a Celery worker, a Redis server."""
 
+import atexit
+import functools
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -40,11 +43,32 @@ def wait_for(condition, *, timeout: float, what: str, interval: float = 0.1):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+@functools.cache
+def collected_static_root() -> str:
+    """`manage.py collectstatic` as production runs it (DEBUG off: hashed names and the manifest), done once per test
+    or bench process into a directory of its own (removed at exit), so runs side by side never share one."""
+    root = tempfile.mkdtemp(prefix="omnitron-static-")
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env={**os.environ, "DEBUG": "false", "SECRET_KEY": "collectstatic-only", "STATIC_ROOT": root},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, f"collectstatic failed:\n{done.stdout}{done.stderr}"
+    return root
+
+
 def gunicorn_command(port: int, *, workers: int = 2, timeout: int = 60, extra: tuple[str, ...] = ()) -> list[str]:
-    """gunicorn serving the project with sync workers on 127.0.0.1:`port`."""
+    """gunicorn serving the project with sync workers on 127.0.0.1:`port`, its static files collected first (with
+    DEBUG off the pages name the collected, hashed files; WhiteNoise serves them)."""
     return [
         sys.executable, "-m", "gunicorn", "omnitron.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--timeout", str(timeout), *extra,
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--timeout", str(timeout),
+        "--env", f"STATIC_ROOT={collected_static_root()}", *extra,
     ]  # fmt: skip
 
 

@@ -40,6 +40,7 @@ ROUTES = {
     "health": None,
     "schema": None,
     "docs": None,
+    "redoc": None,
     "channel-list": None,
     "channel-detail": "channel",
     "user-list": None,
@@ -80,7 +81,7 @@ ROUTES = {
     "channel-batch-request-list": None,
     "channel-batch-request-detail": "batch",
 }
-PUBLIC = {"login", "health", "schema", "docs"}
+PUBLIC = {"login", "health", "schema", "docs", "redoc"}
 # Back-office routes a channel user may use (with the methods and objects it may use them for).
 CHANNEL_USER_BACK_OFFICE = {"logout", "active-user", "channel-list", "channel-detail"}
 STAFF_ONLY_CHANNEL_ROUTES = {"channel-cancellation-request-approve"}

@@ -76,4 +76,7 @@ class ApiJsonErrorsMiddleware:
             return json_error(400)
         logger.exception("Unhandled error on %s %s", request.method, request.path)
         got_request_exception.send(sender=type(self), request=request)
-        return json_error(500)
+        response = json_error(500)
+        # Logged above with its traceback: django.request is not to log it a second time.
+        response._has_been_logged = True
+        return response

@@ -36,7 +36,7 @@ from tests.clients.support import (
     Shop,
 )
 from tests.factories import StaffUserFactory
-from tests.processes import ROOT, Processes, database_url_for_subprocesses, free_port, wait_for
+from tests.processes import ROOT, Processes, database_url_for_subprocesses, free_port, gunicorn_command, wait_for
 
 CHANNEL_APP_REQUIREMENTS = Path(__file__).with_name("channel-app-requirements.txt")
 CHANNEL_APP_DRIVER = Path(__file__).with_name("channel_app_driver.py")
@@ -89,12 +89,15 @@ def https_server(django_db_setup, django_db_blocker, tls_files, tmp_path_factory
     port = free_port()
     process = processes.start(
         "gunicorn",
-        [
-            sys.executable, "-m", "gunicorn", "omnitron.wsgi:application",
-            "--bind", f"127.0.0.1:{port}", "--workers", "2", "--timeout", "30",
-            "--certfile", str(tls_files.certfile), "--keyfile", str(tls_files.keyfile),
-            "--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT,
-        ],
+        gunicorn_command(
+            port,
+            workers=2,
+            timeout=30,
+            extra=(
+                "--certfile", str(tls_files.certfile), "--keyfile", str(tls_files.keyfile),
+                "--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT,
+            ),
+        ),
     )  # fmt: skip
     server = Server(
         url=f"https://127.0.0.1:{port}/", ca_bundle=tls_files.ca_bundle, log_path=processes.tmp_path / "gunicorn.log"

@@ -6,7 +6,6 @@ in-process inside gunicorn (no broker), so a cancellation's refunds have complet
 
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
 from tests.e2e.support import CHANNEL_USER_PASSWORD, STAFF_PASSWORD, Server, World, auth, login
-from tests.processes import database_url_for_subprocesses, free_port
+from tests.processes import database_url_for_subprocesses, free_port, gunicorn_command
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT = 20.0
@@ -42,10 +41,7 @@ def gunicorn_server(django_db_setup, django_db_blocker) -> Iterator[Server]:
         # Connections close after each request, so the flush between transactional tests is never blocked.
         "CONN_MAX_AGE": "0",
     }
-    command = [
-        sys.executable, "-m", "gunicorn", "omnitron.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--workers", "2", "--timeout", "30", "--access-logfile", "-",
-    ]  # fmt: skip
+    command = gunicorn_command(port, workers=2, timeout=30, extra=("--access-logfile", "-"))
     with tempfile.TemporaryDirectory(prefix="omnitron-e2e-") as tmp:
         server = Server(url=f"http://127.0.0.1:{port}", log_path=Path(tmp) / "gunicorn.log")
         # A file, not a pipe: a chatty server can never block on a full pipe buffer.
