@@ -1,0 +1,66 @@
+"""Taking a refund's lease in one round trip on PostgreSQL.
+
+The lease is the hot path of every refund attempt. Done with the ORM it is two statements (a SELECT ... FOR UPDATE
+of the refund with its order, then an UPDATE); on PostgreSQL one `UPDATE ... FROM ... RETURNING` does both: the
+row is leased only if it is leasable at that instant (the same conditions as `refund_lease`), and the refund and the
+order the rails read come back from it. A row another worker holds locked is waited for, then re-checked by
+PostgreSQL against the conditions, so two workers never lease the same attempt.
+"""
+
+from datetime import datetime
+from uuid import UUID
+
+from django.db import connection
+
+from orders.models import Order
+from refunds.models import Refund, RefundStatus
+
+
+def _columns(model, alias: str) -> str:
+    return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
+
+
+def _instance(model, values):
+    """A model instance from its columns as PostgreSQL returned them, converted as the ORM converts them."""
+    fields = model._meta.concrete_fields
+    converted = []
+    for field, value in zip(fields, values, strict=True):
+        for converter in field.get_db_converters(connection):
+            value = converter(value, None, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [field.attname for field in fields], converted)
+
+
+def _statement() -> str:
+    refunds = Refund._meta.db_table
+    orders = Order._meta.db_table
+    return (
+        f'UPDATE "{refunds}" AS r SET "status" = %(processing)s, "attempts" = r."attempts" + 1, '
+        '"leased_until" = %(until)s, "lease_token" = %(token)s, "next_attempt_at" = NULL, "modified_date" = %(now)s '
+        f'FROM "{orders}" AS o '
+        'WHERE r."id" = %(id)s AND o."id" = r."order_id" AND ('
+        '(r."status" = %(pending)s AND (r."next_attempt_at" IS NULL OR r."next_attempt_at" <= %(now)s)) '
+        'OR (r."status" = %(processing)s AND r."leased_until" IS NOT NULL AND r."leased_until" <= %(now)s)) '
+        f"RETURNING {_columns(Refund, 'r')}, {_columns(Order, 'o')}"
+    )
+
+
+def lease_in_one_statement(*, refund_id: int, now: datetime, until: datetime, token: UUID) -> Refund | None:
+    """The refund leased until `until` under `token`, with its order, or None when it is not leasable now."""
+    params = {
+        "id": refund_id,
+        "now": now,
+        "until": until,
+        "token": token,
+        "pending": RefundStatus.PENDING.value,
+        "processing": RefundStatus.PROCESSING.value,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_statement(), params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    width = len(Refund._meta.concrete_fields)
+    refund = _instance(Refund, row[:width])
+    refund.order = _instance(Order, row[width:])
+    return refund
