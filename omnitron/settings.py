@@ -18,11 +18,12 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 # On by default so a fresh checkout runs as a development server; production sets DEBUG=false (and SECRET_KEY).
 DEBUG = env.bool("DEBUG", default=True)
 
+DEVELOPMENT_SECRET_KEY = "development-only-insecure-key"
 SECRET_KEY = env.str("SECRET_KEY", default="")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false.")
-    SECRET_KEY = "development-only-insecure-key"
+if not DEBUG and (not SECRET_KEY or SECRET_KEY == DEVELOPMENT_SECRET_KEY):
+    # No fallback in production: a key anyone can read in this file would let anyone forge sessions.
+    raise ImproperlyConfigured("SECRET_KEY must be set (to a long random string of your own) when DEBUG is false.")
+SECRET_KEY = SECRET_KEY or DEVELOPMENT_SECRET_KEY
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 
@@ -302,6 +303,8 @@ WEBHOOK_RETRY_MAX_DELAY = env.float("WEBHOOK_RETRY_MAX_DELAY", default=3600.0)
 WEBHOOK_RETRY_HOURS = env.int("WEBHOOK_RETRY_HOURS", default=24)
 # Receivers on loopback or private addresses (server-side request forgery): allowed for development only.
 WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=DEBUG)
+# Beat writes its schedule file after every task it sends: the file's age is its health check (omnitron/beat_health.py).
+CELERY_BEAT_SYNC_EVERY = 1
 CELERY_BEAT_SCHEDULE = {
     "refunds-sweep": {"task": "refunds.sweep", "schedule": float(REFUND_SWEEP_INTERVAL)},
     "outbox-sweep": {"task": "outbox.sweep", "schedule": float(OUTBOX_SWEEP_INTERVAL)},
