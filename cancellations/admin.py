@@ -1,5 +1,8 @@
 from django.contrib import admin, messages
 from django.db import models
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from cancellations import services
 from cancellations.models import (
@@ -9,9 +12,13 @@ from cancellations.models import (
     CancellationQuote,
     CancellationReason,
     CancellationRequest,
+    CancellationRequestStatus,
     EasyReturn,
 )
+from channels.models import Channel
 from common.admin import LargeTableMixin
+from common.console import ConsoleMixin, Decision, Outcome, Preview, bulk_action
+from common.dashboard import DashboardCard, dashboard_card
 from common.errors import ApplicationError
 from common.masking import mask_iban
 from orders.admin import (
@@ -22,22 +29,117 @@ from orders.admin import (
     ReadOnlyInline,
     ServiceOwnedAdmin,
 )
-from refunds.admin import RefundInline
+from refunds.admin import RefundAdmin, RefundInline, refund_preview_line, refunds_outcome
+from refunds.models import Refund, RefundStatus
 
 
-def run_service_for_each(model_admin, request, queryset, call, *, done: str, refused: str) -> None:
-    """An admin action over the selected rows, one service call each: what a rule refused is reported, not raised."""
-    succeeded, refusals = 0, []
-    for row in queryset.order_by("id"):
-        try:
-            call(row)
-            succeeded += 1
-        except ApplicationError as exc:
-            refusals.append(f"#{row.pk}: {exc.message}")
-    if succeeded:
-        model_admin.message_user(request, f"{succeeded} {done}.", messages.SUCCESS)
-    for line in refusals:
-        model_admin.message_user(request, f"{refused}: {line}", messages.ERROR)
+def last_failed_refund_error(plan_ref) -> Subquery:
+    """The error of the plan's latest failed refund, for a list column: one subquery in the page's own query."""
+    failed = Refund.objects.filter(plan_id=plan_ref, status=RefundStatus.FAILED).order_by("-id")
+    return Subquery(failed.values("last_error")[:1])
+
+
+def short(text: str | None, limit: int = 80) -> str:
+    if not text:
+        return "-"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# Decisions: each runs the service the API runs, with its checks and locks ----------------------------------------
+
+
+def request_summary(request: CancellationRequest) -> str:
+    item = request.order_item
+    return (
+        f"{request.get_cancellation_type_display()} of {request.quantity} x {item.product.sku} ({item.product.name}) "
+        f"of order {item.order.number}; reason: {request.reason.subject}."
+    )
+
+
+def approval_preview(request: CancellationRequest) -> Preview:
+    try:
+        refunds = services.cancellation_request_approve_preview(request_id=request.pk)
+    except ApplicationError as exc:
+        return Preview(refusal=exc.message, summary=request_summary(request))
+    summary = request_summary(request) + ("" if refunds else " No money moves.")
+    return Preview(lines=[refund_preview_line(refund) for refund in refunds], summary=summary)
+
+
+def approve(request: CancellationRequest, user) -> Outcome:
+    approved = services.cancellation_request_approve(request_id=request.pk, actor=user)
+    refunds = list(Refund.objects.filter(plan_id=approved.cancellation_plan_id).order_by("id"))
+    result, level = refunds_outcome(refunds) if refunds else ("no money to move", messages.SUCCESS)
+    return Outcome(
+        f"Request #{request.pk} approved (plan #{approved.cancellation_plan_id}): {result}.",
+        level,
+        history=f"Approved: plan #{approved.cancellation_plan_id}; {result}.",
+    )
+
+
+def reject(request: CancellationRequest, user) -> Outcome:
+    services.cancellation_request_reject(request_id=request.pk, actor=user)
+    return Outcome(f"Request #{request.pk} rejected: {request_summary(request)}", history="Rejected.")
+
+
+def retry_preview(plan: CancellationPlan) -> Preview:
+    failed = plan.refunds.filter(status=RefundStatus.FAILED).select_related("order__customer").order_by("id")
+    lines = [
+        refund_preview_line(refund, note=f"attempts so far: {refund.attempts}; last error: {short(refund.last_error)}")
+        for refund in failed
+    ]
+    if not lines:
+        return Preview(refusal="The plan has no failed refund.")
+    return Preview(
+        lines=lines, summary=f"Every failed refund of plan #{plan.pk} (order {plan.order.number}) runs again."
+    )
+
+
+def retry(plan: CancellationPlan, user) -> Outcome:
+    failed_ids = list(plan.refunds.filter(status=RefundStatus.FAILED).values_list("pk", flat=True))
+    services.plan_retry(plan_id=plan.pk, actor=user)
+    retried = list(Refund.objects.filter(pk__in=failed_ids).order_by("id"))
+    result, level = refunds_outcome(retried, is_retry=True)
+    return Outcome(f"Plan #{plan.pk} retried: {result}.", level, history=f"Retried: {result}.")
+
+
+APPROVE = Decision(
+    name="approve",
+    label="Approve",
+    past="approved",
+    applies=lambda request: request.status == CancellationRequestStatus.WAITING,
+    preview=approval_preview,
+    perform=approve,
+)
+REJECT = Decision(
+    name="reject",
+    label="Reject",
+    past="rejected",
+    applies=lambda request: request.status == CancellationRequestStatus.WAITING,
+    preview=lambda request: Preview(
+        summary=request_summary(request) + " No money moves; the item stays with the customer."
+    ),
+    perform=reject,
+    is_danger=True,
+)
+RETRY_PLAN = Decision(
+    name="retry",
+    label="Retry failed refunds",
+    past="retried",
+    applies=lambda plan: plan.status == CancellationPlanStatus.FAILED,
+    preview=retry_preview,
+    perform=retry,
+)
+# A refund is retried with the rest of its plan: the plan fails and is retried as one.
+RETRY_REFUND = Decision(
+    name="retry",
+    label="Retry",
+    past="retried",
+    applies=lambda refund: refund.status == RefundStatus.FAILED,
+    preview=lambda refund: retry_preview(refund.plan),
+    perform=lambda refund, user: retry(refund.plan, user),
+)
+RefundAdmin.console_decisions = (RETRY_REFUND,)
+RefundAdmin.actions = (bulk_action("retry", "Retry the plans of the selected failed refunds"),)
 
 
 @admin.register(CancellationReason)
@@ -74,14 +176,15 @@ class CancellationPlanItemInline(ReadOnlyInline):
     fields = ("order_item", "reason", "quantity", "refund_amount")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("order_item", "reason")
+        return super().get_queryset(request).select_related("order_item__order", "order_item__product", "reason")
 
 
 @admin.register(CancellationPlan)
-class CancellationPlanAdmin(IndexedSearchMixin, LargeTableMixin, ServiceOwnedAdmin):
+class CancellationPlanAdmin(ConsoleMixin, IndexedSearchMixin, LargeTableMixin, ServiceOwnedAdmin):
     list_display = (
         "order",
         "status",
+        "last_error_short",
         "plan_type",
         "forced_refund_amount",
         "is_cargo_refund",
@@ -110,19 +213,15 @@ class CancellationPlanAdmin(IndexedSearchMixin, LargeTableMixin, ServiceOwnedAdm
         *RECORD_FIELDS,
     )
     inlines = [CancellationPlanItemInline, RefundInline]
+    console_decisions = (RETRY_PLAN,)
+    actions = (bulk_action("retry", "Retry the failed refunds of the selected plans"),)
 
-    actions = ("retry_selected",)
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(last_error=last_failed_refund_error(OuterRef("pk")))
 
-    @admin.action(description="Retry the failed refunds of the selected plans")
-    def retry_selected(self, request, queryset):
-        run_service_for_each(
-            self,
-            request,
-            queryset,
-            lambda plan: services.plan_retry(plan_id=plan.pk, actor=request.user),
-            done="plan(s) queued again",
-            refused="Not retried",
-        )
+    @admin.display(description="Last error")
+    def last_error_short(self, plan):
+        return short(plan.last_error)
 
 
 class CancellationPlanInline(ReadOnlyInline):
@@ -173,12 +272,14 @@ class PlanStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(CancellationRequest)
-class CancellationRequestAdmin(IndexedSearchMixin, LargeTableMixin, ServiceOwnedAdmin):
+class CancellationRequestAdmin(ConsoleMixin, IndexedSearchMixin, LargeTableMixin, ServiceOwnedAdmin):
     list_display = (
         "order",
         "sku",
         "quantity",
+        "value",
         "status",
+        "last_error_short",
         "cancellation_type",
         "reason",
         "channel",
@@ -193,7 +294,11 @@ class CancellationRequestAdmin(IndexedSearchMixin, LargeTableMixin, ServiceOwned
     search_fields = ("=order_item__order__number", "=order_item__product__sku", "=easy_return__code")
     search_help_text = "An order number, a SKU or an easy-return code."
     sortable_by = ("created_date", "id")
-    actions = ("approve_selected", "reject_selected")
+    console_decisions = (APPROVE, REJECT)
+    actions = (
+        bulk_action("approve", "Approve the selected requests (cancel or return and refund)"),
+        bulk_action("reject", "Reject the selected requests"),
+    )
     # Everything about a request changes through its services (the checks, the item's status, the audit trail):
     # the approve and reject actions here, the API for the channel's own edits.
     exclude = ("iban",)
@@ -225,23 +330,26 @@ class CancellationRequestAdmin(IndexedSearchMixin, LargeTableMixin, ServiceOwned
     def masked_iban(self, cancellation_request):
         return mask_iban(cancellation_request.iban) or "-"
 
-    def _decide(self, request, queryset, decide, verb):
-        run_service_for_each(
-            self,
-            request,
-            queryset,
-            lambda row: decide(request_id=row.pk, actor=request.user),
-            done=f"request(s) {verb}",
-            refused=f"Not {verb}",
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(last_error=last_failed_refund_error(OuterRef("cancellation_plan_id")))
         )
 
-    @admin.action(description="Approve the selected requests (cancel or return and refund)")
-    def approve_selected(self, request, queryset):
-        self._decide(request, queryset, services.cancellation_request_approve, "approved")
+    def has_change_permission(self, request, obj=None):
+        # Every field is the services' (a decision is made with the buttons): the page shows no Save.
+        return False if obj is not None else super().has_change_permission(request, obj)
 
-    @admin.action(description="Reject the selected requests")
-    def reject_selected(self, request, queryset):
-        self._decide(request, queryset, services.cancellation_request_reject, "rejected")
+    @admin.display(description="Value")
+    def value(self, cancellation_request):
+        """The requested units at the item's price, before its share of the order discount."""
+        item = cancellation_request.order_item
+        return f"{item.price * cancellation_request.quantity:.2f} {item.order.currency.upper()}"
+
+    @admin.display(description="Last error")
+    def last_error_short(self, cancellation_request):
+        return short(cancellation_request.last_error)
 
 
 @admin.register(CancellationQuote)
@@ -253,3 +361,40 @@ class CancellationQuoteAdmin(IndexedSearchMixin, LargeTableMixin, ReadOnlyAdmin)
     search_fields = ("=order__number",)
     readonly_fields = ("order", "created_by", "body_fingerprint", "order_version", "quote", "expires_at", "plan")
     sortable_by = ("created_date",)
+
+
+def _oldest_waiting_detail() -> str | None:
+    # The oldest waiting request of each channel is the last entry of its (channel, status, -id) index: one probe
+    # per channel, where an oldest-first scan of every waiting request would read them all.
+    oldest_of_channel = (
+        CancellationRequest.objects.filter(channel=OuterRef("pk"), status=CancellationRequestStatus.WAITING)
+        .order_by("id")
+        .values("created_date")[:1]
+    )
+    dates = Channel.objects.annotate(oldest=Subquery(oldest_of_channel)).values_list("oldest", flat=True)
+    oldest = min((date for date in dates if date is not None), default=None)
+    return f"oldest waiting {timesince(oldest, timezone.now())}" if oldest else None
+
+
+dashboard_card(
+    DashboardCard(
+        key="requests_waiting",
+        title="Requests waiting a decision",
+        model=CancellationRequest,
+        rows=lambda: CancellationRequest.objects.filter(status=CancellationRequestStatus.WAITING),
+        changelist_query="status__exact=waiting",
+        detail=_oldest_waiting_detail,
+        position=10,
+    )
+)
+dashboard_card(
+    DashboardCard(
+        key="plans_failed",
+        title="Plans failed",
+        model=CancellationPlan,
+        rows=lambda: CancellationPlan.objects.filter(status=CancellationPlanStatus.FAILED),
+        changelist_query="status__exact=failed",
+        tone="danger",
+        position=20,
+    )
+)

@@ -844,3 +844,17 @@ def cancellation_request_approve(
         )
         request.refresh_from_db()
     return request
+
+
+def cancellation_request_approve_preview(*, request_id: int, actor=None) -> list[Refund]:
+    """The refunds approving the request would make now, made and undone (a savepoint rolled back, nothing queued):
+    refused exactly as the approval would be."""
+    try:
+        with transaction.atomic():
+            request = cancellation_request_approve(request_id=request_id, actor=actor)
+            refunds = Refund.objects.filter(plan_id=request.cancellation_plan_id).select_related("order__customer")
+            made = list(refunds.order_by("id"))
+            raise _DryRun
+    except _DryRun:
+        pass
+    return made

@@ -96,7 +96,7 @@ class OrderItemInline(ReadOnlyInline):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("product")
+        return super().get_queryset(request).select_related("order", "product")
 
 
 class OrderEventInline(ReadOnlyInline):

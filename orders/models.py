@@ -218,7 +218,8 @@ class OrderItem(BaseModel):
         ]
 
     def __str__(self):
-        return f"{self.order_id}/{self.pk} {self.product_id} x{self.quantity}"
+        # Read with its order and product (select_related) wherever items are listed.
+        return f"{self.order.number}: {self.quantity} x {self.product.sku}"
 
     @property
     def value(self):
@@ -252,6 +253,7 @@ class OrderEventType(models.TextChoices):
     REQUEST_COMPLETED = "request_completed", "Cancellation request completed"  # the request's plan completed
     REFUND_SUCCEEDED = "refund_succeeded", "Refund succeeded"  # money reached the customer
     REFUND_FAILED = "refund_failed", "Refund failed"  # a refund failed for good
+    BANK_TRANSFER_EXPORTED = "bank_transfer_exported", "Bank transfer exported"  # in a file handed to the bank
 
 
 class OrderEvent(models.Model):

@@ -15,6 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from common.errors import ApplicationError
+from orders.models import OrderEvent, OrderEventType
+from orders.services import order_events_write
 from refunds.hooks import refund_owner
 from refunds.lease import lease_in_one_statement
 from refunds.models import BankTransfer, BankTransferStatus, Refund, RefundStatus
@@ -236,8 +238,9 @@ def csv_cell(value) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def bank_transfers_export(*, transfer_ids: list[int]) -> str:
-    """The CSV file for the bank of the given payouts still to be paid; they become `exported`."""
+def bank_transfers_export(*, transfer_ids: list[int], actor=None) -> str:
+    """The CSV file for the bank of the given payouts still to be paid; they become `exported`, and each order's
+    trail says which of its transfers went into a file, and who made it."""
     with transaction.atomic():
         transfers = list(
             BankTransfer.objects.select_for_update()
@@ -262,6 +265,21 @@ def bank_transfers_export(*, transfer_ids: list[int]) -> str:
         now = timezone.now()
         BankTransfer.objects.filter(pk__in=[t.pk for t in transfers], status=BankTransferStatus.PENDING).update(
             status=BankTransferStatus.EXPORTED, exported_at=now, modified_date=now
+        )
+        order_events_write(
+            [
+                OrderEvent(
+                    order_id=transfer.refund.order_id,
+                    type=OrderEventType.BANK_TRANSFER_EXPORTED,
+                    actor=actor,
+                    payload={
+                        "bank_transfer": transfer.pk,
+                        "refund": transfer.refund_id,
+                        "reference": transfer.reference,
+                    },
+                )
+                for transfer in transfers
+            ]
         )
     return out.getvalue()
 

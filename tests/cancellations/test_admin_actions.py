@@ -1,10 +1,19 @@
 from decimal import Decimal
 
 import pytest
+from django.contrib.admin.models import LogEntry
+from django.test import Client
 
 from cancellations.models import CancellationPlan, CancellationRequest
+from orders.models import OrderEvent
 from refunds.models import Refund
-from tests.factories import CancellationRequestFactory, EasyReturnFactory, order_with_items
+from tests.factories import (
+    CancellationRequestFactory,
+    EasyReturnFactory,
+    RefundFactory,
+    StaffUserFactory,
+    order_with_items,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -15,42 +24,137 @@ def run_action(admin_client, url, action, ids):
     return admin_client.post(url, {"action": action, "_selected_action": [str(i) for i in ids]}, follow=True)
 
 
-def waiting_request(channel, reason):
-    item = order_with_items(channel=channel, lines=[(Decimal("15.00"), 2)]).items.get()
+def waiting_request(channel, reason, **order_kwargs):
+    item = order_with_items(channel=channel, lines=[(Decimal("15.00"), 2)], **order_kwargs).items.get()
     item.cancel_status = "waiting"
     item.save()
     return CancellationRequestFactory(order_item=item, reason=reason, quantity=2, iban=IBAN, holder_name="Ayse")
 
 
-def test_approve_action_runs_the_cancellation(admin_client, channel, cancel_reason, django_capture_on_commit_callbacks):
+def confirmed_action(admin_client, url, action, ids):
+    """The action's confirmation page, then its "Yes": what a person clicking through does."""
+    first = run_action(admin_client, url, action, ids)
+    assert first.status_code == 200
+    assert first.templates[0].name == "admin/ops/confirm.html"
+    data = {"action": action, "_selected_action": [str(i) for i in ids], "post": "yes"}
+    return first, admin_client.post(url, data, follow=True)
+
+
+REQUESTS_URL = "/admin/cancellations/cancellationrequest/"
+PLANS_URL = "/admin/cancellations/cancellationplan/"
+
+
+def history(obj) -> list[str]:
+    return [entry.get_change_message() for entry in LogEntry.objects.filter(object_id=str(obj.pk)).order_by("id")]
+
+
+def test_approve_action_confirms_then_runs_the_cancellation(
+    admin_client, channel, cancel_reason, django_capture_on_commit_callbacks
+):
     request = waiting_request(channel, cancel_reason)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = run_action(
-            admin_client, "/admin/cancellations/cancellationrequest/", "approve_selected", [request.pk]
-        )
+        confirmation, response = confirmed_action(admin_client, REQUESTS_URL, "console_approve", [request.pk])
 
+    # the confirmation page said what would be refunded, by which rail, to whom (IBAN masked) and changed nothing
+    page = confirmation.content.decode()
+    assert "30.00 TRY" in page
+    assert "Funds transfer" in page or "Original payment" in page
+    assert IBAN not in page
+    assert "Yes, approve 1" in page
     assert response.status_code == 200
-    assert "1 request(s) approved." in response.content.decode()
+    assert f"Request #{request.pk} approved (plan #" in response.content.decode()
     request.refresh_from_db()
     assert request.status == "completed"
     assert Refund.objects.get().amount == Decimal("30.00")
+    assert history(request)[0].startswith("Approved: plan #")
+    assert OrderEvent.objects.filter(
+        order=request.order_item.order, type="request_approved", actor__isnull=False
+    ).exists()
+
+
+def test_a_select_all_approval_stops_at_the_confirmation(admin_client, channel, cancel_reason):
+    requests = [waiting_request(channel, cancel_reason) for _ in range(3)]
+
+    response = admin_client.post(
+        REQUESTS_URL,
+        {"action": "console_approve", "select_across": "1", "_selected_action": [str(requests[0].pk)]},
+    )
+
+    assert response.status_code == 200
+    assert response.templates[0].name == "admin/ops/confirm.html"
+    assert "Yes, approve 3" in response.content.decode()
+    assert set(CancellationRequest.objects.values_list("status", flat=True)) == {"waiting"}
+    assert not CancellationPlan.objects.exists()
+    assert not LogEntry.objects.exists()
 
 
 def test_reject_action_and_its_refusals(admin_client, channel, cancel_reason):
     waiting = waiting_request(channel, cancel_reason)
     done = CancellationRequestFactory(reason=cancel_reason, status="rejected")
 
-    response = run_action(
-        admin_client, "/admin/cancellations/cancellationrequest/", "reject_selected", [waiting.pk, done.pk]
-    )
+    confirmation, response = confirmed_action(admin_client, REQUESTS_URL, "console_reject", [waiting.pk, done.pk])
 
+    assert "Will not be rejected" in confirmation.content.decode()
     page = response.content.decode()
-    assert "1 request(s) rejected." in page
-    assert f"Not rejected: #{done.pk}" in page
+    assert f"Request #{waiting.pk} rejected" in page
+    assert f"{done}: not rejected" in page
     waiting.refresh_from_db()
     assert waiting.status == "rejected"
     assert waiting.order_item.cancel_status == "rejected"
+    assert history(waiting) == ["Rejected."]
+    assert history(done) == []
+
+
+def test_approve_from_the_request_page(admin_client, channel, cancel_reason, django_capture_on_commit_callbacks):
+    request = waiting_request(channel, cancel_reason, payment_option="funds_transfer")
+    change_url = f"{REQUESTS_URL}{request.pk}/change/"
+    decide_url = f"{REQUESTS_URL}{request.pk}/decide/approve/"
+
+    page = admin_client.get(change_url).content.decode()
+    confirmation = admin_client.get(decide_url).content.decode()
+    assert not CancellationPlan.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(decide_url, {"confirm": "Yes"})
+
+    assert decide_url in page
+    assert f"{REQUESTS_URL}{request.pk}/decide/reject/" in page
+    assert 'name="_save"' not in page  # every field is the services': no Save that saves nothing
+    assert "30.00 TRY" in confirmation
+    assert "TR33******************1326" in confirmation
+    assert response.status_code == 302
+    assert response.url == change_url
+    request.refresh_from_db()
+    assert request.status == "approved"  # the bank transfer waits for its export
+    decided = admin_client.get(change_url).content.decode()
+    assert decide_url not in decided
+
+
+def test_a_decided_request_is_not_approved_again(admin_client, channel, cancel_reason):
+    request = CancellationRequestFactory(reason=cancel_reason, status="rejected")
+
+    confirmation = admin_client.get(f"{REQUESTS_URL}{request.pk}/decide/approve/").content.decode()
+    response = admin_client.post(f"{REQUESTS_URL}{request.pk}/decide/approve/", {"confirm": "Yes"}, follow=True)
+
+    assert "Nothing here can be decided now" in confirmation
+    assert "not approved" in response.content.decode()
+    request.refresh_from_db()
+    assert request.status == "rejected"
+    assert not CancellationPlan.objects.exists()
+    assert history(request) == []
+
+
+def test_an_approval_a_rule_refuses_shows_the_refusal_first(admin_client, channel, cancel_reason):
+    request = waiting_request(channel, cancel_reason)
+    request.order_item.status = "500"  # shipped meanwhile: a cancel no longer applies
+    request.order_item.save()
+
+    confirmation = admin_client.get(f"{REQUESTS_URL}{request.pk}/decide/approve/").content.decode()
+
+    assert "Will not be approved" in confirmation
+    assert "Yes, approve" not in confirmation
+    request.refresh_from_db()
+    assert request.status == "waiting"
 
 
 def test_the_request_page_masks_the_iban_and_filters_by_channel(admin_client, channel, cancel_reason):
@@ -65,8 +169,8 @@ def test_the_request_page_masks_the_iban_and_filters_by_channel(admin_client, ch
     assert f">{request.pk}<" in listing.content.decode()
 
 
-def test_retry_action_queues_failed_refunds_again(admin_client, channel, django_capture_on_commit_callbacks):
-    order = order_with_items(channel=channel)
+def failed_plan(channel, *, payment_reference="sandbox-fail-1"):
+    order = order_with_items(channel=channel, payment_reference=payment_reference)
     plan = CancellationPlan.objects.create(order=order, channel=channel, plan_type="cancel", status="failed")
     refund = Refund.objects.create(
         order=order,
@@ -78,17 +182,73 @@ def test_retry_action_queues_failed_refunds_again(admin_client, channel, django_
         currency="try",
         status="failed",
         attempts=3,
-        last_error="declined",
+        last_error="sandbox_declined: the sandbox was told to refuse",
     )
+    return plan, refund
+
+
+def test_retry_says_queued_when_the_refunds_wait_for_a_worker(
+    admin_client, channel, django_capture_on_commit_callbacks
+):
+    plan, refund = failed_plan(channel)
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = run_action(admin_client, "/admin/cancellations/cancellationplan/", "retry_selected", [plan.pk])
+        confirmation, response = confirmed_action(admin_client, PLANS_URL, "console_retry", [plan.pk])
 
-    assert "1 plan(s) queued again." in response.content.decode()
+    assert "sandbox_declined" in confirmation.content.decode()
+    assert f"Plan #{plan.pk} retried: queued: 1 refund(s) of 100.00 TRY wait for a worker." in response.content.decode()
     plan.refresh_from_db()
     refund.refresh_from_db()
     assert (plan.status, refund.status, refund.attempts) == ("waiting", "pending", 3)
     assert len(callbacks) == 1
+    assert history(plan) == ["Retried: queued: 1 refund(s) of 100.00 TRY wait for a worker."]
+    assert OrderEvent.objects.filter(order=plan.order, type="cancellation_retried").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_retry_says_failed_again_with_the_error(channel):
+    # given: real commits, so the retried refund runs in-process before the page answers
+    plan, refund = failed_plan(channel)
+    client = Client()
+    client.force_login(StaffUserFactory(is_superuser=True))
+
+    # when
+    response = client.post(f"/admin/refunds/refund/{refund.pk}/decide/retry/", {"confirm": "Yes"}, follow=True)
+
+    # then
+    page = response.content.decode()
+    assert f"Plan #{plan.pk} retried: failed again: refund #{refund.pk}: sandbox_declined" in page
+    assert "queued" not in page
+    refund.refresh_from_db()
+    assert (refund.status, refund.attempts) == ("failed", 4)
+    assert history(refund)[0].startswith("Retried: failed again")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_retry_says_succeeded_when_the_refund_went_through(channel):
+    plan, _ = failed_plan(channel, payment_reference="PAY-1")
+    client = Client()
+    client.force_login(StaffUserFactory(is_superuser=True))
+
+    response = client.post(f"{PLANS_URL}{plan.pk}/decide/retry/", {"confirm": "Yes"}, follow=True)
+
+    assert f"Plan #{plan.pk} retried: refunded 100.00 TRY (succeeded)." in response.content.decode()
+    plan.refresh_from_db()
+    assert plan.status == "completed"
+
+
+def test_the_retry_button_shows_on_failed_refunds_only(admin_client, channel):
+    plan, failed = failed_plan(channel)
+    succeeded = RefundFactory(status="succeeded")
+
+    failed_page = admin_client.get(f"/admin/refunds/refund/{failed.pk}/change/").content.decode()
+    succeeded_page = admin_client.get(f"/admin/refunds/refund/{succeeded.pk}/change/").content.decode()
+    plan_page = admin_client.get(f"{PLANS_URL}{plan.pk}/change/").content.decode()
+
+    assert f"/admin/refunds/refund/{failed.pk}/decide/retry/" in failed_page
+    assert "sandbox_declined" in failed_page
+    assert "/decide/retry/" not in succeeded_page
+    assert f"{PLANS_URL}{plan.pk}/decide/retry/" in plan_page
 
 
 def test_staff_set_the_tracking_number_of_an_easy_return(admin_client):

@@ -5,12 +5,14 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cancellations.models import CancellationReason
+from cancellations.models import CancellationPlan, CancellationReason, CancellationRequest
 from channels.models import Channel
 from orders.models import Order, OrderItem
 from orders.services import order_status_from_items
+from refunds.models import BankTransfer, LoyaltyTransaction, Refund
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +56,7 @@ def test_seed_demo_twice_creates_the_data_set_once():
     second = seed()
 
     # then
-    assert after_first["orders"] == 50
+    assert after_first["orders"] == 60  # 50 orders and 10 ops scenarios
     assert after_first["reasons"] == 6
     assert after_first["users"] == 2
     assert after_first["channels"] == 1
@@ -70,7 +72,9 @@ def test_seed_demo_data_keeps_the_invariants():
     channel = Channel.objects.get(name="Demo Web Shop")
     assert channel.channel_type == "web"
     assert channel.conf["easy_return"] == {"shipping_company": "yurtici", "valid_days": 14, "max_count": 1}
-    assert set(Order.objects.values_list("number", flat=True)) == {f"DEMO-{n:04d}" for n in range(1, 51)}
+    assert set(Order.objects.values_list("number", flat=True)) == {f"DEMO-{n:04d}" for n in range(1, 51)} | {
+        f"DEMO-OPS-{n:02d}" for n in range(1, 11)
+    }
     for order in Order.objects.prefetch_related("items"):
         items = list(order.items.all())
         assert 1 <= len(items) <= 3
@@ -79,7 +83,8 @@ def test_seed_demo_data_keeps_the_invariants():
         assert sum((item.discount_amount for item in items), Decimal(0)) == order.discount_amount
         assert order.status == order_status_from_items(item.status for item in items)
         assert order.currency == "try"
-    assert set(OrderItem.objects.values_list("status", flat=True)) == {"400", "450", "500", "550"}
+    demo_items = OrderItem.objects.exclude(order__number__startswith="DEMO-OPS-")
+    assert set(demo_items.values_list("status", flat=True)) == {"400", "450", "500", "550"}
     assert set(Order.objects.values_list("payment_option", flat=True)) == {
         "credit_card",
         "funds_transfer",
@@ -102,7 +107,8 @@ def item_rows() -> list[tuple]:
 def test_seed_demo_is_deterministic():
     seed()
     first = item_rows()
-    Order.objects.all().delete()
+    for model in (BankTransfer, LoyaltyTransaction, Refund, CancellationRequest, CancellationPlan, Order):
+        model.objects.all().delete()
 
     seed()
 
@@ -121,7 +127,7 @@ def test_printed_tokens_work():
     assert staff.get("/api/i1/orders/").status_code == 200
     response = channel_user.get(f"/api/channel/{channel.pk}/orders/")
     assert response.status_code == 200
-    assert response.json()["count"] == 50
+    assert response.json()["count"] == 60
     assert channel_user.get("/api/i1/orders/").status_code == 403
 
 
@@ -153,3 +159,35 @@ def test_a_changed_password_on_a_second_run_replaces_the_token():
     channel_id = printed(second, "Channel id")
     assert token_client(old_key).get(f"/api/channel/{channel_id}/orders/").status_code == 401
     assert token_client(new_key).get(f"/api/channel/{channel_id}/orders/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_gives_every_ops_screen_something_to_show():
+    # when: real commits, after which refunds run in-process as `make run` runs them
+    seed()
+    seed()
+
+    # then: requests in every state, three of them waiting a decision
+    requests = CancellationRequest.objects.filter(order_item__order__number__startswith="DEMO-OPS-")
+    assert sorted(requests.values_list("status", flat=True)) == [
+        "completed",
+        "rejected",
+        "waiting",
+        "waiting",
+        "waiting",
+    ]
+    waiting = requests.filter(status="waiting")
+    assert set(waiting.values_list("cancellation_type", flat=True)) == {"cancel", "refund"}
+    assert waiting.filter(iban__isnull=False, holder_name__isnull=False).exists()
+    # plans in every state
+    assert set(CancellationPlan.objects.values_list("status", flat=True)) == {"waiting", "completed", "failed"}
+    # refunds in every state: one failed with the gateway's words, one processing past its lease
+    assert set(Refund.objects.values_list("status", flat=True)) == {"pending", "processing", "succeeded", "failed"}
+    failed = Refund.objects.get(status="failed")
+    assert failed.last_error == "sandbox_declined: the sandbox was told to refuse"
+    assert failed.plan.status == "failed"
+    assert Refund.objects.filter(status="processing", leased_until__lt=timezone.now()).exists()
+    assert Refund.objects.filter(status="pending", next_attempt_at__isnull=False).exists()
+    # bank transfers to export, and loyalty money paid out
+    assert BankTransfer.objects.filter(status="pending").exists()
+    assert LoyaltyTransaction.objects.exists()

@@ -3,9 +3,11 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.contrib.admin.models import LogEntry
 
 from cancellations.services import order_cancel
 from common.errors import ApplicationError
+from orders.models import OrderEvent
 from refunds.models import BankTransfer, Refund
 from refunds.services import bank_transfers_export, bank_transfers_mark_paid, csv_cell, refund_execute, refunds_due
 from tests.factories import CancellationReasonFactory, CancellationRequestFactory, order_with_items
@@ -79,14 +81,43 @@ def test_admin_exports_a_csv_and_marks_paid(admin_client, transfer_plan):
     ids = [str(pk) for pk in BankTransfer.objects.values_list("pk", flat=True)]
     url = "/admin/refunds/banktransfer/"
 
-    exported = admin_client.post(url, {"action": "export_for_the_bank", "_selected_action": ids})
-    paid = admin_client.post(url, {"action": "mark_paid", "_selected_action": ids}, follow=True)
+    confirmation = admin_client.post(url, {"action": "console_export", "_selected_action": ids})
+    after_confirmation = set(BankTransfer.objects.values_list("status", flat=True))
+    exported = admin_client.post(url, {"action": "console_export", "_selected_action": ids, "post": "yes"})
+    paid = admin_client.post(url, {"action": "console_mark-paid", "_selected_action": ids, "post": "yes"}, follow=True)
 
+    # the confirmation shows the payouts, the IBAN masked; only the file carries it whole
+    assert "DE89**************3000" in confirmation.content.decode()
+    assert IBAN not in confirmation.content.decode()
+    assert after_confirmation == {"pending"}
     assert exported["Content-Type"] == "text/csv"
     assert IBAN in exported.content.decode()
     assert "2 transfer(s) paid" in paid.content.decode()
     transfer_plan.refresh_from_db()
     assert transfer_plan.status == "completed"
+    # each decision is in the transfer's admin history and the export in the order's trail
+    for transfer in BankTransfer.objects.all():
+        messages = [e.get_change_message() for e in LogEntry.objects.filter(object_id=str(transfer.pk)).order_by("id")]
+        assert messages[0].startswith("Exported in bank-transfers-")
+        assert messages[1] == "Marked paid: the refund is settled."
+    exports = OrderEvent.objects.filter(order=transfer_plan.order, type="bank_transfer_exported")
+    assert sorted(event.payload["bank_transfer"] for event in exports) == sorted(int(pk) for pk in ids)
+    assert all(event.actor is not None for event in exports)
+
+
+def test_an_exported_transfer_page_has_no_save(admin_client, transfer_plan):
+    refund = transfer_plan.refunds.get(kind="items")
+    refund_execute(refund_id=refund.pk)
+    transfer = BankTransfer.objects.get(refund=refund)
+    url = f"/admin/refunds/banktransfer/{transfer.pk}/change/"
+    pending_page = admin_client.get(url).content.decode()
+
+    bank_transfers_export(transfer_ids=[transfer.pk])
+    exported_page = admin_client.get(url).content.decode()
+
+    assert 'name="_save"' in pending_page
+    assert 'name="_save"' not in exported_page
+    assert f"/admin/refunds/banktransfer/{transfer.pk}/decide/mark-paid/" in exported_page
 
 
 def test_admin_refuses_an_invalid_iban_correction(admin_client, transfer_plan):

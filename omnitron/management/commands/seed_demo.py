@@ -1,4 +1,6 @@
-"""`manage.py seed_demo`: a demo sales channel, its users and tokens, cancellation reasons and 50 orders.
+"""`manage.py seed_demo`: a demo sales channel, its users and tokens, cancellation reasons and 50 orders, plus a
+few orders that give every ops screen something to show: requests waiting a decision, and plans and refunds in
+every state (one failed with the gateway's error, one bank transfer to export).
 
 Everything goes through the project's services (and the order intake serializer), so the demo data satisfies
 the same invariants as data that came in over the API. Safe to run again: what exists is left alone (found by
@@ -6,7 +8,8 @@ name, username, (subject, type) and order number) and the credentials are printe
 """
 
 import random
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
 
@@ -17,12 +20,20 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from cancellations.models import CancellationReason, CancellationType
+from cancellations.services import (
+    RequestInput,
+    cancellation_request_approve,
+    cancellation_request_create,
+    cancellation_request_reject,
+    order_cancel,
+)
 from channels.models import Channel, ChannelType
 from channels.services import user_create, user_update
 from common.errors import ApplicationError
 from orders.models import Order, OrderItem, OrderStatus, PaymentOption
 from orders.serializers import OrderCreateInputSerializer, order_intake
 from orders.services import order_create, order_item_status_update
+from refunds.models import Refund, RefundStatus
 
 User = get_user_model()
 
@@ -108,6 +119,64 @@ ITEM_STATUS_WEIGHTS = {
 }
 
 
+# The ops scenarios: one order each, handed over and then decided as ops would, through the services. The sandbox
+# gateway refuses a payment reference starting with "sandbox-fail" and is "unavailable" for "sandbox-unavailable".
+OPS_ORDER_FORMAT = "DEMO-OPS-{:02d}"
+DEMO_IBAN = "TR330006100519786457841326"
+DEMO_HOLDER = "Ayse Yilmaz"
+
+
+@dataclass(frozen=True)
+class OpsScenario:
+    payment_option: str
+    payment_reference: str = ""
+    item_status: str = OrderStatus.APPROVED
+    # request: a waiting cancellation request; approved/rejected: a request so decided; cancel: cancelled at once;
+    # stuck: cancelled, then its refund left processing by a worker that died
+    then: str = "request"
+    with_account: bool = False
+    note: str = field(default="", compare=False)
+
+
+OPS_SCENARIOS = [
+    OpsScenario(PaymentOption.CREDIT_CARD, "PAY-OPS-01", note="waiting: cancel, refund to the card"),
+    OpsScenario(PaymentOption.FUNDS_TRANSFER, with_account=True, note="waiting: cancel, refund by bank transfer"),
+    OpsScenario(PaymentOption.CREDIT_CARD, "PAY-OPS-03", OrderStatus.DELIVERED, note="waiting: return"),
+    OpsScenario(PaymentOption.CREDIT_CARD, "PAY-OPS-04", then="approved", note="request approved, plan completed"),
+    OpsScenario(PaymentOption.CREDIT_CARD, "PAY-OPS-05", then="rejected", note="request rejected"),
+    OpsScenario(PaymentOption.CREDIT_CARD, "sandbox-fail-OPS-06", then="cancel", note="plan failed: card declined"),
+    OpsScenario(PaymentOption.FUNDS_TRANSFER, then="cancel", with_account=True, note="bank transfer to export"),
+    OpsScenario(PaymentOption.CREDIT_CARD, "sandbox-unavailable-OPS-08", then="cancel", note="refund pending a retry"),
+    OpsScenario(PaymentOption.CREDIT_CARD, "sandbox-unavailable-OPS-09", then="stuck", note="refund stuck processing"),
+    OpsScenario(PaymentOption.LOYALTY_MONEY, then="cancel", note="plan completed: loyalty money"),
+]
+
+
+def ops_order_payload(index: int, scenario: OpsScenario, *, now) -> dict:
+    sku, name, price, tax_rate = PRODUCTS[index % len(PRODUCTS)]
+    amount = Decimal(price) * 2
+    shipping = SHIPPING_FEE if amount < FREE_SHIPPING_FROM else Decimal(0)
+    first_name, last_name = CUSTOMERS[index % len(CUSTOMERS)]
+    payload = {
+        "number": OPS_ORDER_FORMAT.format(index),
+        "remote_id": f"WEB-OPS-{index}",
+        "date_placed": (now - timedelta(days=index)).isoformat(),
+        "currency": CURRENCY,
+        "amount": str(amount + shipping),
+        "shipping_amount": str(shipping),
+        "payment_option": scenario.payment_option,
+        "customer": {
+            "email": f"{first_name}.{last_name}@example.com".lower(),
+            "first_name": first_name,
+            "last_name": last_name,
+        },
+        "items": [{"product": {"sku": sku, "name": name}, "quantity": 2, "price": price, "tax_rate": tax_rate}],
+    }
+    if scenario.payment_reference:
+        payload["payment_reference"] = scenario.payment_reference
+    return payload
+
+
 def ean13(body: str) -> str:
     """A 13-digit EAN: the 12 digits given plus their check digit."""
     total = sum(int(digit) * (3 if index % 2 else 1) for index, digit in enumerate(body))
@@ -186,7 +255,7 @@ class Command(BaseCommand):
         parser.add_argument("--channel-password", default=DEFAULT_CHANNEL_PASSWORD, help="Password of `channel`.")
 
     def handle(self, *args, staff_password: str, channel_password: str, **options):
-        created = {"channel": 0, "users": 0, "cancellation reasons": 0, "orders": 0}
+        created = {"channel": 0, "users": 0, "cancellation reasons": 0, "orders": 0, "ops scenarios": 0}
         with transaction.atomic():
             channel = Channel.objects.filter(name=CHANNEL_NAME).order_by("id").first()
             if channel is None:
@@ -219,6 +288,20 @@ class Command(BaseCommand):
             except ApplicationError as exc:
                 raise CommandError(f"Order {demo.payload['number']}: {exc.message} ({exc.code})") from exc
             created["orders"] += 1
+
+        existing = set(Order.objects.filter(channel=channel).values_list("number", flat=True))
+        now = timezone.now()
+        for index, scenario in enumerate(OPS_SCENARIOS, start=1):
+            payload = ops_order_payload(index, scenario, now=now)
+            if payload["number"] in existing:
+                continue
+            try:
+                self._ops_seed(
+                    payload=payload, scenario=scenario, channel=channel, channel_user=channel_user, staff=staff
+                )
+            except ApplicationError as exc:
+                raise CommandError(f"Order {payload['number']}: {exc.message} ({exc.code})") from exc
+            created["ops scenarios"] += 1
 
         self._report(
             created=created,
@@ -258,6 +341,57 @@ class Command(BaseCommand):
             for item_id, status in zip(item_ids, demo.item_statuses, strict=True):
                 if status != OrderStatus.APPROVED:
                     order_item_status_update(item_id=item_id, status=status, actor=staff)
+
+    def _ops_seed(self, *, payload: dict, scenario: OpsScenario, channel: Channel, channel_user, staff) -> None:
+        """Hand the order over, then file or decide as the scenario says. Refunds run as the set-up runs them: at
+        commit in-process, or on a worker."""
+        data = OrderCreateInputSerializer(data=payload)
+        data.is_valid(raise_exception=True)
+        with transaction.atomic():
+            order = order_create(channel=channel, intake=order_intake(data.validated_data), actor=channel_user)
+            item = OrderItem.objects.get(order=order)
+            if scenario.item_status != OrderStatus.APPROVED:
+                order_item_status_update(item_id=item.pk, status=scenario.item_status, actor=staff)
+        is_return = scenario.item_status != OrderStatus.APPROVED
+        reason = CancellationReason.objects.filter(
+            cancellation_type=CancellationType.REFUND if is_return else CancellationType.CANCEL, is_active=True
+        ).order_by("order", "id")[0]
+        account = {"iban": DEMO_IBAN, "holder_name": DEMO_HOLDER} if scenario.with_account else {}
+        if scenario.then in ("request", "approved", "rejected"):
+            request = cancellation_request_create(
+                channel=channel,
+                fields=RequestInput(
+                    order_item=item,
+                    reason=reason,
+                    cancellation_type=CancellationType.REFUND if is_return else CancellationType.CANCEL,
+                    quantity=1,
+                    description="Asked by the customer on the web shop.",
+                    **account,
+                ),
+                actor=channel_user,
+            )
+            if scenario.then == "approved":
+                cancellation_request_approve(request_id=request.pk, actor=staff)
+            elif scenario.then == "rejected":
+                cancellation_request_reject(request_id=request.pk, actor=staff)
+            return
+        order_cancel(
+            order_id=order.pk,
+            actor=staff,
+            item_ids=[item.pk],
+            reasons={item.pk: reason.pk},
+            ibans={item.pk: DEMO_IBAN} if scenario.with_account else None,
+            holder_names={item.pk: DEMO_HOLDER} if scenario.with_account else None,
+        )
+        if scenario.then == "stuck":
+            # What a worker that died in the middle of an attempt ten minutes ago leaves behind (its lease ran out
+            # and no sweeper has come by yet): the in-process set-up never leaves a refund in that state.
+            Refund.objects.filter(order=order, status=RefundStatus.PENDING).update(
+                status=RefundStatus.PROCESSING,
+                leased_until=timezone.now() - timedelta(minutes=10),
+                lease_token=uuid.uuid4(),
+                next_attempt_at=None,
+            )
 
     def _report(self, *, created, channel, staff_password, staff_token, channel_password, channel_token) -> None:
         made = ", ".join(f"{count} {what}" for what, count in created.items() if count)

@@ -1,0 +1,111 @@
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from cancellations.models import CancellationRequest
+from common import dashboard
+from common.dashboard import DashboardCard, dashboard_card
+from tests.factories import (
+    BankTransferFactory,
+    CancellationPlanFactory,
+    CancellationRequestFactory,
+    ChannelFactory,
+    RefundFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def cards(client) -> dict:
+    response = client.get("/admin/")
+    assert response.status_code == 200
+    return {card["key"]: card for card in response.context["cards"]}
+
+
+def test_the_index_counts_what_needs_someone_and_links_to_those_rows(admin_client):
+    # given
+    old = CancellationRequestFactory()
+    CancellationRequest.objects.filter(pk=old.pk).update(created_date=timezone.now() - timedelta(days=2, hours=3))
+    CancellationRequestFactory(channel=ChannelFactory())  # another channel's, newer
+    CancellationRequestFactory(status="rejected")
+    CancellationPlanFactory(status="failed")
+    RefundFactory(status="failed", last_error="declined")
+    RefundFactory(status="processing", leased_until=timezone.now() - timedelta(minutes=5))
+    RefundFactory(status="processing", leased_until=timezone.now() + timedelta(minutes=5))  # a worker holds it
+    BankTransferFactory(status="pending")
+    BankTransferFactory(status="exported")
+
+    # when
+    shown = cards(admin_client)
+
+    # then
+    assert {key: int(card["count"]) for key, card in shown.items()}.items() >= {
+        "requests_waiting": 2,
+        "plans_failed": 1,
+        "refunds_failed": 1,
+        "refunds_stuck": 1,
+        "transfers_to_export": 1,
+    }.items()
+    assert shown["requests_waiting"]["detail"] == "oldest waiting 2\xa0days, 3\xa0hours"
+    assert shown["refunds_stuck"]["detail"].startswith("lease ran out 5\xa0minutes")
+    for key, card in shown.items():
+        listing = admin_client.get(card["url"])
+        assert listing.status_code == 200, key
+        assert listing.context["cl"].result_count == int(card["count"]), key
+
+
+def test_the_counts_stop_at_the_cap(admin_client, monkeypatch):
+    monkeypatch.setattr(dashboard, "DASHBOARD_COUNT_CAP", 2)
+    CancellationRequestFactory.create_batch(3)
+
+    card = cards(admin_client)["requests_waiting"]
+    page = admin_client.get("/admin/").content.decode()
+
+    assert str(card["count"]) == "2+"
+    assert '<span class="ops-count">2+</span>' in page
+
+
+def test_the_index_queries_do_not_grow_with_the_rows(admin_client):
+    CancellationRequestFactory()
+    admin_client.get("/admin/")
+    with CaptureQueriesContext(connection) as few:
+        admin_client.get("/admin/")
+    CancellationRequestFactory.create_batch(5, channel=ChannelFactory())
+    RefundFactory.create_batch(3, status="failed")
+    with CaptureQueriesContext(connection) as many:
+        admin_client.get("/admin/")
+
+    assert len(many) == len(few)
+
+
+def test_an_app_adds_a_card(admin_client):
+    card = DashboardCard(
+        key="test_channels_inactive",
+        title="Channels switched off",
+        model=ChannelFactory._meta.model,
+        rows=lambda: ChannelFactory._meta.model.objects.filter(is_active=False),
+        changelist_query="is_active__exact=0",
+    )
+    dashboard_card(card)
+    try:
+        ChannelFactory(is_active=False)
+        shown = cards(admin_client)["test_channels_inactive"]
+    finally:
+        dashboard._cards.pop(card.key)
+
+    assert int(shown["count"]) == 1
+    assert shown["url"] == "/admin/channels/channel/?is_active__exact=0"
+
+
+def test_a_user_sees_only_the_cards_of_what_they_may_view(client):
+    user = UserFactory(is_staff=True)
+    client.force_login(user)
+
+    response = client.get("/admin/")
+
+    assert response.status_code == 200
+    assert response.context["cards"] == []
