@@ -4,10 +4,28 @@ from common.admin import LargeTableMixin
 from orders.models import Customer, Order, OrderEvent, OrderItem, Product
 
 RECORD_FIELDS = ("uuid", "created_date", "modified_date")
+# The channel's own data on a row, kept as sent.
+ATTRIBUTE_FIELDS = ("attributes", "attributes_kwargs", "localized_attributes", "localized_attributes_kwargs")
 
 
 class ServiceOwnedAdmin(admin.ModelAdmin):
-    """Rows that only services create and remove: they keep the money invariants and write the audit trail."""
+    """Rows that only services create and remove: they keep the money invariants and write the audit trail. The
+    attribute JSON on them is what a channel sent: read-only, folded away under the row's own fields."""
+
+    def attribute_fields(self) -> tuple[str, ...]:
+        names = {field.name for field in self.model._meta.fields}
+        return tuple(name for name in ATTRIBUTE_FIELDS if name in names)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return fields + tuple(name for name in self.attribute_fields() if name not in fields)
+
+    def get_fieldsets(self, request, obj=None):
+        attributes = self.attribute_fields()
+        if self.fieldsets or not attributes:
+            return super().get_fieldsets(request, obj)
+        fields = [name for name in self.get_fields(request, obj) if name not in attributes]
+        return [(None, {"fields": fields}), ("Attributes", {"classes": ("collapse",), "fields": attributes})]
 
     def has_add_permission(self, request):
         return False

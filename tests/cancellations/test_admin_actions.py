@@ -8,6 +8,7 @@ from cancellations.models import CancellationPlan, CancellationRequest
 from orders.models import OrderEvent
 from refunds.models import Refund
 from tests.factories import (
+    CancellationPlanFactory,
     CancellationRequestFactory,
     EasyReturnFactory,
     RefundFactory,
@@ -264,3 +265,17 @@ def test_staff_set_the_tracking_number_of_an_easy_return(admin_client):
     easy_return.refresh_from_db()
     assert easy_return.tracking_number == "TRK-777"
     assert CancellationRequest.objects.count() == 0
+
+
+def test_attribute_json_is_read_only_and_folded_away(admin_client, channel):
+    plan = CancellationPlanFactory(order=order_with_items(channel=channel), attributes={"source": "web"})
+
+    response = admin_client.get(f"{PLANS_URL}{plan.pk}/change/")
+
+    page = response.content.decode()
+    assert 'name="attributes"' not in page
+    assert 'name="refund_invoice_number"' in page  # what accounting fills in stays editable
+    fieldsets = dict(response.context["adminform"].fieldsets)
+    assert fieldsets["Attributes"]["classes"] == ("collapse",)
+    assert "attributes" in fieldsets["Attributes"]["fields"]
+    assert "source" in page
