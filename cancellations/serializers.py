@@ -12,6 +12,7 @@ from cancellations.models import (
 )
 from channels.conf import conf_without_secrets
 from channels.models import Channel
+from common.api.fast import FastReadMixin
 from common.api.serializers import (
     BASE_MODEL_FIELDS,
     MAX_ID,
@@ -26,7 +27,7 @@ from orders.models import Customer, Order, OrderItem, Product
 from refunds.models import Refund, RefundKind, RefundMethod
 
 
-class CancellationReasonSerializer(serializers.ModelSerializer):
+class CancellationReasonSerializer(FastReadMixin, serializers.ModelSerializer):
     pk = serializers.IntegerField(read_only=True)
     translations = serializers.JSONField(
         required=False, allow_null=True, help_text='Subject per language, e.g. {"tr": {"subject": "..."}}.'
@@ -144,21 +145,21 @@ class OrderCancelSummarySerializer(serializers.Serializer):
     cancellation_plan = serializers.IntegerField()
 
 
-class CancellationPlanItemSerializer(serializers.ModelSerializer):
+class CancellationPlanItemSerializer(FastReadMixin, serializers.ModelSerializer):
     class Meta:
         model = CancellationPlanItem
         fields = ("order_item", "quantity", "refund_amount")
         read_only_fields = fields
 
 
-class RefundSerializer(serializers.ModelSerializer):
+class RefundSerializer(FastReadMixin, serializers.ModelSerializer):
     class Meta:
         model = Refund
         fields = ("id", "kind", "method", "amount", "status", "attempts", "last_error", "gateway_reference")
         read_only_fields = fields
 
 
-class CancellationPlanSerializer(serializers.ModelSerializer):
+class CancellationPlanSerializer(FastReadMixin, serializers.ModelSerializer):
     items = CancellationPlanItemSerializer(many=True, read_only=True)
     refunds = RefundSerializer(many=True, read_only=True)
 
@@ -180,7 +181,7 @@ class CancellationPlanSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class EasyReturnSerializer(serializers.ModelSerializer):
+class EasyReturnSerializer(FastReadMixin, serializers.ModelSerializer):
     class Meta:
         model = EasyReturn
         fields = (
@@ -203,7 +204,7 @@ class EasyReturnSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CancellationRequestSerializer(serializers.ModelSerializer):
+class CancellationRequestSerializer(FastReadMixin, serializers.ModelSerializer):
     pk = serializers.IntegerField(read_only=True)
     iban = serializers.SerializerMethodField(help_text="Masked: the first 4 and last 4 characters.")
     easy_return = EasyReturnSerializer(read_only=True, allow_null=True)
@@ -262,14 +263,14 @@ class CancellationRequestApproveInputSerializer(serializers.Serializer):
     forced_refund_amount = PlainMoneyField(help_text='A plain decimal ("10.50") or null.')
 
 
-class _DetailedProductSerializer(serializers.ModelSerializer):
+class _DetailedProductSerializer(FastReadMixin, serializers.ModelSerializer):
     class Meta:
         model = Product
         fields = ("id", "name", "base_code", "sku", "ean", "uuid", "attributes", "created_date", "modified_date")
         read_only_fields = fields
 
 
-class _DetailedOrderSerializer(serializers.ModelSerializer):
+class _DetailedOrderSerializer(FastReadMixin, serializers.ModelSerializer):
     pk = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -296,7 +297,7 @@ class _DetailedOrderSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class _DetailedOrderItemSerializer(serializers.ModelSerializer):
+class _DetailedOrderItemSerializer(FastReadMixin, serializers.ModelSerializer):
     pk = serializers.IntegerField(read_only=True)
     order = _DetailedOrderSerializer(read_only=True)
     product = _DetailedProductSerializer(read_only=True)
@@ -334,7 +335,7 @@ class _DetailedReasonSerializer(CancellationReasonSerializer):
         read_only_fields = fields
 
 
-class _DetailedChannelSerializer(serializers.ModelSerializer):
+class _DetailedChannelSerializer(FastReadMixin, serializers.ModelSerializer):
     conf = serializers.SerializerMethodField(help_text="The channel conf without credentials.")
 
     class Meta:
@@ -346,7 +347,7 @@ class _DetailedChannelSerializer(serializers.ModelSerializer):
         return conf_without_secrets(channel.conf)
 
 
-class _DetailedCustomerSerializer(serializers.ModelSerializer):
+class _DetailedCustomerSerializer(FastReadMixin, serializers.ModelSerializer):
     pk = serializers.IntegerField(read_only=True)
 
     class Meta:

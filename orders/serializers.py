@@ -1,6 +1,7 @@
 import pycountry
 from rest_framework import serializers
 
+from common.api.fast import FastReadMixin
 from common.api.serializers import JSONObjectField, PlainDecimalField
 from common.models import MONEY
 from orders.models import FULFILMENT_STATUSES, Customer, Order, OrderItem, OrderStatus, PaymentOption, Product
@@ -21,19 +22,19 @@ def currency_normalize(value: str) -> str:
     return code.lower()
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(FastReadMixin, serializers.ModelSerializer):
     class Meta:
         model = Customer
         fields = ("id", "email", "first_name", "last_name", "phone_number")
 
 
-class ProductSerializer(serializers.ModelSerializer):
+class ProductSerializer(FastReadMixin, serializers.ModelSerializer):
     class Meta:
         model = Product
         fields = ("id", "sku", "name", "ean")
 
 
-class OrderItemSerializer(serializers.ModelSerializer):
+class OrderItemSerializer(FastReadMixin, serializers.ModelSerializer):
     pk = serializers.IntegerField(read_only=True)
     product = ProductSerializer(read_only=True)
 
@@ -56,7 +57,7 @@ class OrderItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OrderDetailSerializer(serializers.ModelSerializer):
+class OrderDetailSerializer(FastReadMixin, serializers.ModelSerializer):
     pk = serializers.IntegerField(read_only=True)
     customer = CustomerSerializer(read_only=True)
     items = OrderItemSerializer(many=True, read_only=True)

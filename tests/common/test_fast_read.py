@@ -1,0 +1,117 @@
+"""The fast read path of the serializers gives exactly what DRF's own to_representation gives."""
+
+import inspect
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from rest_framework import serializers
+
+import cancellations.serializers
+import orders.serializers
+from cancellations.models import CancellationRequest
+from cancellations.selectors import cancellation_plan_list, cancellation_request_list
+from common.api.fast import FastReadMixin
+from orders.models import Order
+from tests.factories import (
+    CancellationPlanFactory,
+    CancellationPlanItemFactory,
+    CancellationRequestFactory,
+    EasyReturnFactory,
+    RefundFactory,
+    order_with_items,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _drf(serializer, instance):
+    """DRF's own representation, field by field, with nested serializers also DRF's own."""
+    result = {}
+    for field in serializer._readable_fields:
+        try:
+            value = field.get_attribute(instance)
+        except serializers.SkipField:
+            continue
+        if value is None:
+            result[field.field_name] = None
+        elif isinstance(field, FastReadMixin):
+            result[field.field_name] = _drf(field, value)
+        elif isinstance(field, serializers.ListSerializer) and isinstance(field.child, FastReadMixin):
+            rows = value.all() if hasattr(value, "all") else value
+            result[field.field_name] = [_drf(field.child, row) for row in rows]
+        else:
+            result[field.field_name] = field.to_representation(value)
+    return result
+
+
+@pytest.fixture
+def request_row(channel):
+    order = order_with_items(channel=channel, lines=[(Decimal("10.55"), 2), (Decimal("3.10"), 1)])
+    # A time off UTC and a microsecond, as a client may have sent it.
+    order.date_placed = datetime(2025, 3, 1, 12, 30, 5, 123456, tzinfo=timezone(timedelta(hours=3)))
+    order.save()
+    item = order.items.order_by("id").first()
+    plan = CancellationPlanFactory(order=order)
+    CancellationPlanItemFactory(plan=plan, order_item=item)
+    RefundFactory(plan=plan, order=order, channel=channel, amount=Decimal("21.10"))
+    request = CancellationRequestFactory(
+        order_item=item,
+        iban="TR330006100519786457841326",
+        easy_return=EasyReturnFactory(),
+        cancellation_plan=plan,
+        attributes={"note": "ä", "n": [1, 2]},
+    )
+    return request
+
+
+def test_every_read_serializer_uses_the_fast_path():
+    modules = (cancellations.serializers, orders.serializers)
+    model_serializers = [
+        cls
+        for module in modules
+        for _, cls in inspect.getmembers(module, inspect.isclass)
+        if issubclass(cls, serializers.ModelSerializer) and cls.__module__ == module.__name__
+    ]
+    assert model_serializers
+    assert all(issubclass(cls, FastReadMixin) for cls in model_serializers)
+
+
+@pytest.mark.parametrize("shape", ["plain", "detailed"])
+def test_requests_come_out_as_drf_makes_them(request_row, channel, shape):
+    detailed = shape == "detailed"
+    serializer_class = (
+        cancellations.serializers.CancellationRequestDetailedSerializer
+        if detailed
+        else cancellations.serializers.CancellationRequestSerializer
+    )
+    row = cancellation_request_list(channel_id=channel.pk, detailed=detailed).get(pk=request_row.pk)
+
+    fast = serializer_class(row).data
+
+    assert fast == _drf(serializer_class(row), row)
+    assert fast["attributes"] == {"note": "ä", "n": [1, 2]}
+    if detailed:
+        assert fast["order_item"]["order"]["date_placed"] == "2025-03-01T09:30:05.123456Z"
+
+
+def test_plans_and_orders_come_out_as_drf_makes_them(request_row, channel):
+    plan = cancellation_plan_list().get(pk=request_row.cancellation_plan_id)
+    order = Order.objects.get(pk=request_row.order_item.order_id)
+
+    plan_data = cancellations.serializers.CancellationPlanSerializer(plan).data
+    order_data = orders.serializers.OrderDetailSerializer(order).data
+
+    assert plan_data == _drf(cancellations.serializers.CancellationPlanSerializer(plan), plan)
+    assert plan_data["refunds"][0]["amount"] == "21.10"
+    assert order_data == _drf(orders.serializers.OrderDetailSerializer(order), order)
+
+
+def test_a_time_in_another_zone_comes_out_in_utc():
+    serializer = cancellations.serializers.CancellationRequestSerializer()
+    moment = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    row = CancellationRequest(created_date=moment.astimezone(timezone(timedelta(hours=-5))), modified_date=moment)
+
+    data = {name: value for name, value in serializer.to_representation(row).items() if name.endswith("_date")}
+
+    assert data == {"created_date": "2026-01-02T03:04:05.000000Z", "modified_date": "2026-01-02T03:04:05.000000Z"}
