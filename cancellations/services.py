@@ -27,6 +27,7 @@ from cancellations.models import (
     EasyReturn,
     EasyReturnStatus,
 )
+from cancellations.notices import Notices
 from cancellations.pricing import LineInput, plan_price
 from cancellations.refund_instructions import refund_instructions
 from cancellations.strategies import strategy_for_channel
@@ -44,6 +45,7 @@ from orders.services import (
 )
 from refunds.models import Refund, RefundKind, RefundMethod, RefundStatus
 from refunds.services import NewRefund, refund_enqueue, refund_retry_failed, refunds_create
+from webhooks.models import WebhookEventType
 
 ZERO = Decimal("0.00")
 # No 0/O or 1/I: the code is read out over the phone and typed at a carrier's counter.
@@ -176,6 +178,7 @@ def order_cancel(
 
     with transaction.atomic():
         order, items = order_lock(order_id, with_channel=True)
+        status_before = order.status
         by_id = {item.pk: item for item in items}
         strategy = strategy_for_channel(order.channel)
 
@@ -363,13 +366,25 @@ def order_cancel(
                 },
             )
         )
+        notices = Notices(order.channel)
+        if request is not None:
+            notices.request(WebhookEventType.REQUEST_APPROVED, request)
+        notices.plan(WebhookEventType.PLAN_CREATED, plan)
         if refunds:
             order_aggregates_refresh(order=order, items=items, actor=actor, events=events)
             refund_enqueue(refund_ids=[refund.pk for refund in refunds])
         else:
             # Nothing to pay back (pay on delivery, or nothing left): the plan is done at once.
-            events += _plan_complete(plan=plan, order=order, items=items, refunds=[], actor=actor)
+            events += _plan_complete(plan=plan, order=order, items=items, refunds=[], actor=actor, notices=notices)
         order_events_write(events)
+        whole_order_cancelled = order.status == OrderStatus.CANCELLED and status_before != OrderStatus.CANCELLED
+        if whole_order_cancelled:
+            notices.order_cancelled(order)
+        if lines:
+            notices.storefront_sync(
+                order=order, plan=plan, whole_order_cancelled=whole_order_cancelled, reason=lines[-1].reason.subject
+            )
+        notices.send()
     return plan
 
 
@@ -458,10 +473,16 @@ def cancellation_quote_commit(
 
 
 def _plan_complete(
-    *, plan: CancellationPlan, order: Order, items: list[OrderItem], refunds: list[Refund], actor=None
+    *,
+    plan: CancellationPlan,
+    order: Order,
+    items: list[OrderItem],
+    refunds: list[Refund],
+    notices: Notices,
+    actor=None,
 ) -> list[OrderEvent]:
     """Every refund of the plan succeeded: confirm its items and grow the order's refund totals. Returns the events
-    to write (the caller writes them with its own, in one INSERT)."""
+    to write (the caller writes them with its own, in one INSERT); the webhook events join `notices`."""
     plan_items = list(plan.items.all())
     refunded = sum((refund.amount for refund in refunds), ZERO)
     events = []
@@ -478,6 +499,7 @@ def _plan_complete(
     )
     plan.status = CancellationPlanStatus.COMPLETED
     plan.save(update_fields=["status", "modified_date"])
+    notices.plan(WebhookEventType.PLAN_COMPLETED, plan)
     events += [
         OrderEvent(
             order=order,
@@ -492,6 +514,7 @@ def _plan_complete(
         # The requests' modified_date moves with their status: the channel's `cancellation_requests/updates/` feed
         # compares it.
         completed.update(status=CancellationRequestStatus.COMPLETED, modified_date=timezone.now())
+        notices.requests_completed(request_ids)
         events += [
             OrderEvent(
                 order=order, type=OrderEventType.REQUEST_COMPLETED, actor=actor, payload={"cancellation_request": pk}
@@ -511,33 +534,39 @@ def _lock_plan(plan_id: int) -> tuple[CancellationPlan, Order, list[OrderItem]]:
 class PlanRefundOwner:
     """The cancellation plans own the refunds; registered with `refunds.hooks` at start-up.
 
-    `lock` takes the refund's order row, before the refund row is written: every writer of an order, its items, its
-    plans and its refunds takes that row first, so it serialises them all. `settled` completes or fails the plan
-    under that lock, in the refund's transaction, and writes the events in one INSERT.
+    `lock` takes the refund's order row (its channel read along, not locked), before the refund row is written:
+    every writer of an order, its items, its plans and its refunds takes that row first, so it serialises them all.
+    `settled` completes or fails the plan under that lock, in the refund's transaction, and writes the events in
+    one INSERT, and the webhook events of the outcome with them.
     """
 
     def lock(self, refund: Refund) -> Order:
-        order, _ = order_lock(refund.order_id, with_items=False)
+        order, _ = order_lock(refund.order_id, with_items=False, with_channel=True)
         return order
 
     def settled(self, refund: Refund, order: Order) -> None:
         refunds = list(Refund.objects.filter(plan_id=refund.plan_id).select_related("plan").order_by("id"))
         plan = refunds[0].plan
+        notices = Notices(order.channel)
         if refund.status == RefundStatus.SUCCEEDED:
+            notices.refund(WebhookEventType.REFUND_SUCCEEDED, refund)
             events = [_refund_event(order, refund, OrderEventType.REFUND_SUCCEEDED, amount=str(refund.amount))]
             settled = all(r.status == RefundStatus.SUCCEEDED for r in refunds)
             if settled and plan.status != CancellationPlanStatus.COMPLETED:
                 items = list(OrderItem.objects.filter(order=order).order_by("id"))
-                events += _plan_complete(plan=plan, order=order, items=items, refunds=refunds)
+                events += _plan_complete(plan=plan, order=order, items=items, refunds=refunds, notices=notices)
         else:
+            notices.refund(WebhookEventType.REFUND_FAILED, refund)
             events = [_refund_event(order, refund, OrderEventType.REFUND_FAILED, error=refund.last_error)]
             if plan.status == CancellationPlanStatus.WAITING:
                 plan.status = CancellationPlanStatus.FAILED
                 plan.save(update_fields=["status", "modified_date"])
+                notices.plan(WebhookEventType.PLAN_FAILED, plan)
                 events.append(
                     OrderEvent(order=order, type=OrderEventType.CANCELLATION_FAILED, payload={"plan": plan.pk})
                 )
         order_events_write(events)
+        notices.send()
 
 
 def _refund_event(order: Order, refund: Refund, type: str, **details) -> OrderEvent:
@@ -617,7 +646,7 @@ def _request_checks(*, channel, item: OrderItem, data: dict, current: Cancellati
 
 def _lock_item(item_id: int) -> tuple[Order, list[OrderItem], OrderItem]:
     order_id = OrderItem.objects.values_list("order_id", flat=True).get(pk=item_id)
-    order, items = order_lock(order_id)
+    order, items = order_lock(order_id, with_channel=True)
     item = next(i for i in items if i.pk == item_id)
     return order, items, item
 
@@ -716,6 +745,9 @@ def cancellation_request_create(*, channel, fields: RequestInput, actor=None) ->
             },
         )
         order_aggregates_refresh(order=order, items=items, actor=actor)
+        notices = Notices(order.channel)
+        notices.request(WebhookEventType.REQUEST_CREATED, request)
+        notices.send()
     return request
 
 
@@ -819,6 +851,9 @@ def cancellation_request_reject(*, request_id: int, actor=None) -> CancellationR
             order=order, type=OrderEventType.REQUEST_REJECTED, actor=actor, payload={"cancellation_request": request.pk}
         )
         order_aggregates_refresh(order=order, items=items, actor=actor)
+        notices = Notices(order.channel)
+        notices.request(WebhookEventType.REQUEST_REJECTED, request)
+        notices.send()
     return request
 
 

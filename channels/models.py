@@ -23,6 +23,10 @@ class Channel(BaseModel):
     conf = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=True)
     users = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="channels", blank=True)
+    # The event types the channel's active webhooks subscribe to, kept by the webhooks app in the transaction of
+    # every subscription change: a change of an order decides from the channel row it already holds whether anyone
+    # listens, without a query, and a channel nobody listens to costs nothing.
+    webhook_events = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
         ordering = ["id"]

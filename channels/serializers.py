@@ -3,7 +3,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from channels.conf import conf_without_secrets, validate_conf
+from channels.conf import conf_for_response, conf_keep_write_only, conf_without_secrets, validate_conf
 from channels.models import BatchRequest, Channel, IntegrationAction, SyncContentType
 from common.api.serializers import IdRelatedField, JSONObjectField, has_nul, id_field
 
@@ -19,11 +19,18 @@ class ChannelSerializer(serializers.ModelSerializer):
         read_only_fields = ("id", "created_date", "modified_date")
 
     def validate_conf(self, value):
+        value = conf_keep_write_only(value, self.instance.conf if self.instance else None)
         try:
             validate_conf(value)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict["conf"]) from None
         return value
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if isinstance(data.get("conf"), dict):
+            data["conf"] = conf_for_response(data["conf"])
+        return data
 
 
 class ChannelReadSerializer(ChannelSerializer):

@@ -170,6 +170,8 @@ SPECTACULAR_SETTINGS = {
         "CancellationPlanStatusEnum": "cancellations.models.CancellationPlanStatus",
         "EasyReturnStatusEnum": "cancellations.models.EasyReturnStatus",
         "RefundStatusEnum": "refunds.models.RefundStatus",
+        "OutboxStatusEnum": "common.outbox.OutboxStatus",
+        "WebhookEventTypeEnum": "webhooks.models.WebhookEventType",
     },
 }
 

@@ -28,6 +28,8 @@ from channels.views import (
 from common.api.routers import Router
 from omnitron.health import HealthView
 from orders.views import ChannelOrderItemViewSet, ChannelOrderViewSet, OrderItemViewSet, OrderViewSet
+from storefront.views import StorefrontSyncViewSet
+from webhooks.views import WebhookDeliveryViewSet, WebhookViewSet
 
 back_office = Router()
 back_office.register("channels", ChannelViewSet, basename="channel")
@@ -36,6 +38,9 @@ back_office.register("orders", OrderViewSet, basename="order")
 back_office.register("order_items", OrderItemViewSet, basename="order-item")
 back_office.register("cancellation_reasons", CancellationReasonViewSet, basename="cancellation-reason")
 back_office.register("cancellation_plans", CancellationPlanViewSet, basename="cancellation-plan")
+back_office.register("storefront_syncs", StorefrontSyncViewSet, basename="storefront-sync")
+back_office.register("webhooks", WebhookViewSet, basename="webhook")
+back_office.register("webhook_deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 
 sales_channel = Router()
 sales_channel.register("orders", ChannelOrderViewSet, basename="channel-order")

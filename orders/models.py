@@ -254,6 +254,10 @@ class OrderEventType(models.TextChoices):
     REFUND_SUCCEEDED = "refund_succeeded", "Refund succeeded"  # money reached the customer
     REFUND_FAILED = "refund_failed", "Refund failed"  # a refund failed for good
     BANK_TRANSFER_EXPORTED = "bank_transfer_exported", "Bank transfer exported"  # in a file handed to the bank
+    STOREFRONT_SYNC_ATTEMPTED = (
+        "storefront_sync_attempted",
+        "Storefront sync attempted",
+    )  # the storefront was called to cancel the order (the payload says how it answered)
 
 
 class OrderEvent(models.Model):

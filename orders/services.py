@@ -99,7 +99,8 @@ def order_lock(order_id: int, *, with_channel: bool = False, with_items: bool = 
     Every writer of the service locks in one order: the order, then its items, then what hangs off them
     (cancellation plans, then refunds). Nothing that locks in this order can deadlock with anything else that does.
     """
-    orders = Order.objects.select_for_update()
+    # `of`: the channel comes along (read, not locked), so changes of one channel's orders do not queue on its row.
+    orders = Order.objects.select_for_update(of=("self",))
     if with_channel:
         orders = orders.select_related("channel")
     order = orders.get(pk=order_id)

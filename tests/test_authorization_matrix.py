@@ -10,6 +10,7 @@
 A route this file does not know fails the test: a new endpoint gets its row here before it ships.
 """
 
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -18,6 +19,7 @@ from django.urls import URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from cancellations.services import order_cancel
+from storefront.models import StorefrontSync
 from tests.conftest import auth_client
 from tests.factories import (
     BatchRequestFactory,
@@ -29,6 +31,7 @@ from tests.factories import (
     UserFactory,
     order_with_items,
 )
+from webhooks.models import Webhook, WebhookDelivery
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +60,14 @@ ROUTES = {
     "cancellation-plan-list": None,
     "cancellation-plan-detail": "plan",
     "cancellation-plan-retry": "plan",
+    "storefront-sync-list": None,
+    "storefront-sync-detail": "sync",
+    "storefront-sync-retry": "sync",
+    "webhook-list": None,
+    "webhook-detail": "webhook",
+    "webhook-delivery-list": None,
+    "webhook-delivery-detail": "delivery",
+    "webhook-delivery-redeliver": "delivery",
     "channel-order-list": None,
     "channel-order-updates": None,
     "channel-order-detail": "order",
@@ -135,6 +146,12 @@ def world():
         first, second, _ = order.items.order_by("id")
         request = CancellationRequestFactory(order_item=first, reason=reason)
         plan = order_cancel(order_id=order.pk, item_ids=[second.pk], reasons={second.pk: reason.pk})
+        webhook = Webhook.objects.create(
+            channel=channel, url="https://receiver.example/hook", events=["order.cancelled"], secret="s" * 16
+        )
+        delivery = WebhookDelivery.objects.create(
+            webhook=webhook, channel=channel, event_id=uuid.uuid4(), event_type="order.cancelled", body="{}"
+        )
         return {
             "channel": channel.pk,
             "order": order.pk,
@@ -144,6 +161,9 @@ def world():
             "reason": reason.pk,
             "action": IntegrationActionFactory(channel=channel, object_id=order.pk).pk,
             "batch": BatchRequestFactory(channel=channel).pk,
+            "sync": StorefrontSync.objects.create(order=order, channel=channel, status="failed").pk,
+            "webhook": webhook.pk,
+            "delivery": delivery.pk,
         }
 
     staff = StaffUserFactory()
