@@ -41,6 +41,25 @@ def _user_tables(config: dict) -> int:
         ).fetchone()[0]
 
 
+def database_name(url: str) -> str:
+    return _settings(url)["NAME"]
+
+
+def holds_data_set(url: str) -> bool:
+    """Whether the database is one the harness made and holds a data set it built (kept by BENCH_KEEP_DB or
+    BENCH_REUSE_DB). The data set is built in one transaction: either all of it is there or none."""
+    config = _settings(url)
+    with _connect(config, "postgres") as conn:
+        row = conn.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [config["NAME"]]
+        ).fetchone()
+    if row is None or row[0] != MARKER:
+        return False
+    with _connect(config, config["NAME"]) as conn:
+        built = conn.execute("SELECT to_regclass('cancellations_cancellationrequest') IS NOT NULL").fetchone()[0]
+        return built and conn.execute("SELECT EXISTS (SELECT FROM cancellations_cancellationrequest)").fetchone()[0]
+
+
 def recreate(url: str) -> str:
     """Drop the database if the harness made it (or it is empty), create it afresh and mark it; return its name."""
     config = _settings(url)

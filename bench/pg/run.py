@@ -29,6 +29,8 @@ CHANNEL_ID = 1
 REDIS_DATABASES = range(14, 0, -1)
 REDIS_CLAIM_KEY = "omnitron-bench-pg:claimed"
 REFUND_QUERY_SAMPLE = 20
+# What BENCH_ONLY may select (comma-separated): the API lists, the admin changelists, the cancels, the refund figures.
+PARTS = ("lists", "admin", "cancels", "refunds")
 CONN_MAX_AGE = "60"  # as docker-compose.yml runs the service
 GUNICORN_WORKERS = "2"
 
@@ -45,6 +47,8 @@ class Config:
     refunds: int
     redis_url: str
     keep_database: bool
+    reuse_database: bool
+    only: frozenset[str]
 
     @classmethod
     def from_env(cls) -> "Config":
@@ -59,8 +63,23 @@ class Config:
             cancels=int(env.get("BENCH_CANCELS", 60)),
             refunds=int(env.get("BENCH_REFUNDS", 2000)),
             redis_url=(env.get("BENCH_REDIS_URL") or "redis://127.0.0.1:6379").rstrip("/"),
-            keep_database=env.get("BENCH_KEEP_DB", "") not in ("", "0", "false"),
+            keep_database=_flag(env.get("BENCH_KEEP_DB")) or _flag(env.get("BENCH_REUSE_DB")),
+            reuse_database=_flag(env.get("BENCH_REUSE_DB")),
+            only=_parts(env.get("BENCH_ONLY", "")),
         )
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "") not in ("", "0", "false")
+
+
+def _parts(value: str) -> frozenset[str]:
+    """The parts BENCH_ONLY names; all of them when it is empty."""
+    named = frozenset(part.strip() for part in value.split(",") if part.strip())
+    unknown = named - set(PARTS)
+    if unknown:
+        raise ValueError(f"BENCH_ONLY: unknown part(s) {', '.join(sorted(unknown))}; choose from {', '.join(PARTS)}")
+    return named or frozenset(PARTS)
 
 
 def claim_redis_database(redis_url: str) -> int:
@@ -90,9 +109,14 @@ def service_env(config: Config, secret_key: str) -> dict:
 
 
 def main() -> int:
-    config = Config.from_env()
     try:
-        name = database.recreate(config.database_url)
+        config = Config.from_env()
+    except ValueError as error:
+        print(f"bench-pg: {error}", file=sys.stderr)
+        return 2
+    try:
+        reused = config.reuse_database and database.holds_data_set(config.database_url)
+        name = database.database_name(config.database_url) if reused else database.recreate(config.database_url)
     except database.RefusedDatabase as refusal:
         print(f"bench-pg: {refusal}", file=sys.stderr)
         return 2
@@ -100,7 +124,7 @@ def main() -> int:
     broker_url = f"{config.redis_url}/{redis_database}"
     logs = Path(tempfile.mkdtemp(prefix="omnitron-bench-pg-"))
     try:
-        failed_calls = _measure(config, name=name, broker_url=broker_url, logs=logs)
+        failed_calls = _measure(config, name=name, broker_url=broker_url, logs=logs, reused=reused)
     except Exception:
         traceback.print_exc()
         print(f"bench-pg: the harness failed; the servers' and workers' logs are in {logs}", file=sys.stderr)
@@ -108,14 +132,14 @@ def main() -> int:
     finally:
         redis.Redis.from_url(broker_url).flushdb()
         if config.keep_database:
-            print(f"bench-pg: kept database {name} (BENCH_KEEP_DB)")
+            print(f"bench-pg: kept database {name} (BENCH_KEEP_DB or BENCH_REUSE_DB)")
         else:
             database.drop(config.database_url)
     shutil.rmtree(logs, ignore_errors=True)
     return 1 if failed_calls else 0
 
 
-def _measure(config: Config, *, name: str, broker_url: str, logs: Path) -> list:
+def _measure(config: Config, *, name: str, broker_url: str, logs: Path, reused: bool) -> list:
     """Set Django up on the throwaway database and run the benchmark; returns the calls that answered an error."""
     env = service_env(config, secret_key=f"bench-pg-{secrets.token_urlsafe(32)}")
     # This process: the same settings, with the broker (it queues the refunds of the throughput runs) and quiet.
@@ -131,12 +155,13 @@ def _measure(config: Config, *, name: str, broker_url: str, logs: Path) -> list:
     print(
         f"bench-pg: database {name}, broker {broker_url}, {config.requests:,} requests, "
         f"gunicorn -w {GUNICORN_WORKERS} (DEBUG off, CONN_MAX_AGE={CONN_MAX_AGE}), "
-        f"up to {config.samples} samples a call, git {_git_head()}",
+        f"up to {config.samples} samples a call, parts {', '.join(part for part in PARTS if part in config.only)}, "
+        f"git {_git_head()}",
         flush=True,
     )
     started = time.perf_counter()
     try:
-        failed_calls = run(config, procs, env, broker_url=broker_url, claim_key=REDIS_CLAIM_KEY)
+        failed_calls = run(config, procs, env, broker_url=broker_url, claim_key=REDIS_CLAIM_KEY, reused=reused)
     finally:
         procs.stop_all()
         connections.close_all()

@@ -166,63 +166,121 @@ def _brief(result: Result) -> str:
     return f"p50 {result.p50:.1f} ms, floor {result.floor_p50:.1f} ms, {len(result.call_ms)} samples"
 
 
-def run(config: Config, procs: Processes, env: dict, *, broker_url: str, claim_key: str) -> list[Result]:
-    """Returns the calls that could not be measured (an empty list when all were)."""
-    build(config)
+def run(config: Config, procs: Processes, env: dict, *, broker_url: str, claim_key: str, reused: bool) -> list[Result]:
+    """Runs the parts BENCH_ONLY selects (all by default); returns the calls that could not be measured (an empty
+    list when all were)."""
+    if reused:
+        _describe_reused()
+    else:
+        build(config)
+    only = config.only
     password = secrets.token_urlsafe(16)
-    staff = get_user_model().objects.create_superuser("bench-admin", "bench-admin@example.com", password)
-    token = Token.objects.create(user=staff).key
+    staff = _staff_user(password)
+    token, _ = Token.objects.get_or_create(user=staff)
     pacing = Pacing(config.samples, config.min_samples, config.warmup, config.call_seconds)
     cancel_pool = config.warmup + config.cancels + 1
+    list_calls, in_process_orders, broker_orders, throughput_sets = [], [], [], []
     with transaction.atomic(), connection.cursor() as cursor:
-        list_calls = calls.list_calls(cursor, channel_id=CHANNEL_ID)
-        in_process_orders = fixtures.fresh_orders(cursor, count=cancel_pool, channel_id=CHANNEL_ID, prefix="CXL-INPROC")
-        broker_orders = fixtures.fresh_orders(cursor, count=cancel_pool, channel_id=CHANNEL_ID, prefix="CXL-BROKER")
-        orders_per_run = max(1, config.refunds // 2)  # two refunds an order: the items and the shipping fee
-        throughput_sets = [
-            fixtures.pending_refunds(cursor, count=orders_per_run, channel_id=CHANNEL_ID, prefix=f"RFD-C{concurrency}")
-            for concurrency in (1, 2)
+        if "lists" in only:
+            list_calls = calls.list_calls(cursor, channel_id=CHANNEL_ID)
+        if "cancels" in only or "refunds" in only:
+            # The refunds' queries are counted on the refunds the broker cancels queue.
+            in_process_orders = fixtures.fresh_orders(
+                cursor, count=cancel_pool, channel_id=CHANNEL_ID, prefix=_prefix("CXL-INPROC", reused)
+            )
+            broker_orders = fixtures.fresh_orders(
+                cursor, count=cancel_pool, channel_id=CHANNEL_ID, prefix=_prefix("CXL-BROKER", reused)
+            )
+        if "refunds" in only:
+            orders_per_run = max(1, config.refunds // 2)  # two refunds an order: the items and the shipping fee
+            throughput_sets = [
+                fixtures.pending_refunds(
+                    cursor, count=orders_per_run, channel_id=CHANNEL_ID, prefix=_prefix(f"RFD-C{concurrency}", reused)
+                )
+                for concurrency in (1, 2)
+            ]
+    auth = {"Authorization": f"Token {token.key}"}
+    results = []
+
+    if only & {"lists", "admin", "cancels"}:
+        progress("serving in-process (no broker: refunds run inside the cancel call)")
+        base, server = serve(procs, "gunicorn-in-process", env)
+        with httpx.Client(base_url=base, headers=auth, timeout=120) as api:
+            bench = Bench(api, pacing)
+            results += measure_lists(bench, api, list_calls)
+            if "admin" in only:
+                with httpx.Client(base_url=base, timeout=120) as admin:
+                    admin_login(admin, staff.username, password)
+                    results += measure_admin(bench, admin)
+            if "cancels" in only:
+                in_process = Result("POST i1/orders/{id}/cancel/ in-process", CANCEL_TARGET)
+                results.append(measure_cancels(bench, api, in_process_orders, in_process))
+        procs.stop(server)
+
+    if broker_orders:
+        # The refunds part needs the broker cancels' queued refunds even when the cancels are not reported.
+        progress(f"serving with a broker ({broker_url}, no worker: the cancel call only queues its refunds)")
+        refund_speed.clear_queue(broker_url, claim_key)
+        base, server = serve(procs, "gunicorn-broker", {**env, "CELERY_BROKER_URL": broker_url})
+        with httpx.Client(base_url=base, headers=auth, timeout=120) as api:
+            queued = Result("POST i1/orders/{id}/cancel/ broker", CANCEL_BROKER_TARGET)
+            queued = measure_cancels(Bench(api, pacing), api, broker_orders, queued)
+            if "cancels" in only:
+                results.append(queued)
+        procs.stop(server)
+
+    refund_lines = []
+    if "refunds" in only:
+        progress("refunds: queries per refund in-process, then worker throughput")
+        refund_speed.clear_queue(broker_url, claim_key)
+        queries = refund_speed.queries_per_refund(queued_refunds(orders=broker_orders)[:REFUND_QUERY_SAMPLE])
+        worker_env = {**env, "DJANGO_SETTINGS_MODULE": "omnitron.settings", "CELERY_BROKER_URL": broker_url}
+        runs = [
+            refund_speed.throughput(
+                procs,
+                env=worker_env,
+                broker_url=broker_url,
+                claim_key=claim_key,
+                refund_ids=ids,
+                concurrency=concurrency,
+            )
+            for concurrency, ids in zip((1, 2), throughput_sets, strict=True)
         ]
-    auth = {"Authorization": f"Token {token}"}
-
-    progress("serving in-process (no broker: refunds run inside the cancel call)")
-    base, server = serve(procs, "gunicorn-in-process", env)
-    with httpx.Client(base_url=base, headers=auth, timeout=120) as api:
-        bench = Bench(api, pacing)
-        results = measure_lists(bench, api, list_calls)
-        with httpx.Client(base_url=base, timeout=120) as admin:
-            admin_login(admin, staff.username, password)
-            results += measure_admin(bench, admin)
-        in_process = Result("POST i1/orders/{id}/cancel/ in-process", CANCEL_TARGET)
-        results.append(measure_cancels(bench, api, in_process_orders, in_process))
-    procs.stop(server)
-
-    progress(f"serving with a broker ({broker_url}, no worker: the cancel call only queues its refunds)")
-    refund_speed.clear_queue(broker_url, claim_key)
-    base, server = serve(procs, "gunicorn-broker", {**env, "CELERY_BROKER_URL": broker_url})
-    with httpx.Client(base_url=base, headers=auth, timeout=120) as api:
-        queued = Result("POST i1/orders/{id}/cancel/ broker", CANCEL_BROKER_TARGET)
-        results.append(measure_cancels(Bench(api, pacing), api, broker_orders, queued))
-    procs.stop(server)
-
-    progress("refunds: queries per refund in-process, then worker throughput")
-    refund_speed.clear_queue(broker_url, claim_key)
-    queries = refund_speed.queries_per_refund(queued_refunds(orders=broker_orders)[:REFUND_QUERY_SAMPLE])
-    worker_env = {**env, "DJANGO_SETTINGS_MODULE": "omnitron.settings", "CELERY_BROKER_URL": broker_url}
-    runs = [
-        refund_speed.throughput(
-            procs, env=worker_env, broker_url=broker_url, claim_key=claim_key, refund_ids=ids, concurrency=concurrency
-        )
-        for concurrency, ids in zip((1, 2), throughput_sets, strict=True)
-    ]
+        refund_lines = [queries.line(), *refund_speed.throughput_lines(runs)]
 
     print()
     print(report.table(results))
-    print()
-    print(queries.line())
-    for line in refund_speed.throughput_lines(runs):
+    if refund_lines:
+        print()
+    for line in refund_lines:
         print(line)
     return [result for result in results if result.error]
+
+
+def _describe_reused() -> None:
+    call_command("migrate", verbosity=0)  # the code may have moved on since the data set was built
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM cancellations_cancellationrequest")
+        requests = cursor.fetchone()[0]
+    print(
+        f"data set: reused as kept by an earlier run (BENCH_REUSE_DB), {requests:,} cancellation requests", flush=True
+    )
+
+
+def _staff_user(password: str):
+    """The staff user the calls log in as, made afresh or, on a reused data set, the one an earlier run made."""
+    staff, _ = get_user_model().objects.get_or_create(
+        username="bench-admin",
+        defaults={"email": "bench-admin@example.com", "is_staff": True, "is_superuser": True},
+    )
+    staff.set_password(password)
+    staff.save(update_fields=["password"])
+    return staff
+
+
+def _prefix(prefix: str, reused: bool) -> str:
+    """The fixtures' prefix; on a reused data set, one of its own, as an earlier run's customers keep theirs."""
+    return f"{prefix}-{secrets.token_hex(3).upper()}" if reused else prefix
 
 
 def queued_refunds(*, orders: list[fixtures.FreshOrder]) -> list[int]:

@@ -1,0 +1,165 @@
+"""The big tables' changelists render their rows with common.admin_rows: the same HTML as Django's own
+`items_for_result`, cell for cell, whatever the columns are."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib import admin
+from django.test import RequestFactory
+from django.utils import timezone, translation
+from django.utils.html import format_html
+
+from cancellations.models import CancellationPlan
+from common.admin import LargeTableMixin
+from common.admin_rows import _django_rows, page_rows
+from tests import factories
+from tests.test_admin_scale import CREATE_ROWS, LARGE_TABLE_MODELS, changelist_url
+
+
+@pytest.fixture
+def superuser_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+def assert_rows_as_django_renders_them(response):
+    changelist = response.context["cl"]
+    ours = page_rows(changelist)
+
+    assert ours == _django_rows(changelist)
+    assert len(ours) == len(changelist.result_list) > 0
+    html = response.content.decode()
+    for row in ours:
+        assert row in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", LARGE_TABLE_MODELS, ids=lambda model: model._meta.label)
+def test_a_changelist_page_shows_the_rows_django_would_render(superuser_client, model):
+    CREATE_ROWS[model](3)
+    url = changelist_url(model)
+    changelist = superuser_client.get(url).context["cl"]
+    # Sorted by a column, and filtered (the change links carry the filters to preserve).
+    sortable = [index for index, name in enumerate(changelist.list_display) if name in changelist.sortable_by]
+    variants = [url] + [f"{url}?o=-{index}" for index in sortable[:1]]
+    for spec in changelist.filter_specs[:1]:
+        variants += [url + choice["query_string"] for choice in spec.choices(changelist)][:2]
+
+    for variant in variants:
+        response = superuser_client.get(variant)
+        if response.context["cl"].result_list:
+            assert_rows_as_django_renders_them(response)
+
+
+def no_value(plan):
+    return None
+
+
+class OddColumnsPlanAdmin(LargeTableMixin, admin.ModelAdmin):
+    """Every kind of column Django's changelist knows."""
+
+    list_display = (
+        "refund_invoice_number",
+        "id",
+        "__str__",
+        "order",
+        "created_by",
+        "status",
+        "plan_type",
+        "forced_refund_amount",
+        "is_cargo_refund",
+        "created_date",
+        "modified_date",
+        "uuid",
+        "attributes",
+        "retried",
+        "markup",
+        "placed",
+        "count",
+        "nothing",
+        no_value,
+        lambda plan: f"<{plan.pk}>",
+    )
+    list_select_related = ("order", "created_by")
+
+    @admin.display(boolean=True, description="Retried?")
+    def retried(self, plan):
+        return plan.is_cargo_refund or None
+
+    @admin.display(description="Markup")
+    def markup(self, plan):
+        return format_html("<b>{}</b>", plan.refund_invoice_number or "none")
+
+    @admin.display(description="Placed")
+    def placed(self, plan):
+        return plan.order.date_placed
+
+    @admin.display(description="Count")
+    def count(self, plan):
+        return 1234567
+
+    @admin.display(description="Nothing", empty_value="(none)")
+    def nothing(self, plan):
+        return "   "
+
+
+@pytest.fixture
+def odd_plans(db):
+    moment = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=3)
+    return [
+        factories.CancellationPlanFactory(
+            refund_invoice_number="<script>alert(1)</script> & co",
+            status="failed",
+            forced_refund_amount=Decimal("1234567.50"),
+            is_cargo_refund=True,
+            created_by=factories.UserFactory(),
+            order__date_placed=moment,
+        ),
+        factories.CancellationPlanFactory(refund_invoice_number="   ", attributes={"a": [1, "ü"]}),
+        factories.CancellationPlanFactory(refund_invoice_number=None, plan_type="refund", status="completed"),
+    ]
+
+
+def odd_changelist(staff, query="", **options):
+    model_admin = OddColumnsPlanAdmin(CancellationPlan, admin.site)
+    for name, value in options.items():
+        setattr(model_admin, name, value)
+    request = RequestFactory().get(f"/admin/cancellations/cancellationplan/{query}")
+    request.user = staff
+    return model_admin.get_changelist_instance(request)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"list_display_links": ("status", "order")}, {"list_display_links": None}],
+    ids=["first-column-links", "chosen-links", "no-links"],
+)
+@pytest.mark.parametrize("language", ["en", "de", "tr"])
+def test_every_kind_of_column_renders_as_django_renders_it(staff, odd_plans, options, language):
+    with translation.override(language), timezone.override("Europe/Istanbul"):
+        changelist = odd_changelist(staff, "?status__exact=failed&o=-9", **options)
+        ours = page_rows(changelist)
+        django = _django_rows(changelist)
+
+    assert ours == django
+    assert len(ours) == 1
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in ours[0]
+
+
+@pytest.mark.django_db
+def test_unfiltered_odd_columns_render_as_django_renders_them(staff, odd_plans):
+    changelist = odd_changelist(staff)
+
+    assert page_rows(changelist) == _django_rows(changelist)
+    assert len(changelist.result_list) == 3
+
+
+@pytest.mark.django_db
+def test_a_popup_is_left_to_django(staff, odd_plans):
+    changelist = odd_changelist(staff, "?_popup=1&_to_field=id")
+
+    assert changelist.is_popup
+    assert page_rows(changelist) == _django_rows(changelist)
+    assert "data-popup-opener" in page_rows(changelist)[0]
