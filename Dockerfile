@@ -18,11 +18,15 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 
 COPY . .
 RUN pip install -c constraints.txt . \
-    # Static files for the admin and the browsable pages; with DEBUG off a reverse proxy serves /static/ from here.
+    # Static files for the admin and the API docs (Swagger UI, Redoc): gunicorn serves them (WhiteNoise) from here.
+    # The key only lets the settings load for this step; the running container must be given its own.
     && SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput -v0 \
-    && useradd --create-home --uid 1000 omnitron
+    && useradd --create-home --uid 1000 omnitron \
+    # docker-compose.yml collects them again at start, as this user.
+    && chown -R omnitron /app/staticfiles
 
 USER omnitron
 EXPOSE 8000
 
-CMD ["gunicorn", "omnitron.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "omnitron.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", \
+     "--logger-class", "omnitron.access_log.AccessLogger"]
