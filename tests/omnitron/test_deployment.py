@@ -282,3 +282,14 @@ def test_every_dependency_is_pinned_and_constraints_agree():
 
 def _normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_the_readme_curl_examples_show_the_status_code():
+    """Each call of the README's walk-through prints its status (`-w '... %{http_code}'` or `-i`), so a reader sees
+    201 from 200 and 400 from 404; a call whose output feeds a variable (`$(curl ...)`) is exempt."""
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```sh\n(.*?)```", readme, re.DOTALL)
+    calls = [line for block in blocks for line in block.splitlines() if line.startswith("curl ")]
+
+    assert len(calls) >= 10
+    assert [call for call in calls if "%{http_code}" not in call and " -i " not in call] == []
