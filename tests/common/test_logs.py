@@ -209,3 +209,18 @@ def _answers(url: str) -> bool:
 def _log_with(path, text: str) -> str | None:
     log = path.read_text()
     return log if text in log else None
+
+
+def test_sending_a_task_without_a_broker_logs_no_warning():
+    """Without CELERY_BROKER_URL tasks run in-process; sending one used to make kombu warn "No hostname was
+    supplied. Reverting to default 'localhost'" (a producer on the default amqp://localhost)."""
+    done = run_python(
+        "from omnitron.celery import app\n"
+        "print(app.conf.broker_url)\n"
+        "app.tasks['celery.accumulate'].apply_async((1, 2))\n",
+        CELERY_BROKER_URL="",
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["memory://localhost/"]
+    assert "WARNING" not in done.stderr, done.stderr
