@@ -13,8 +13,9 @@ EXACT_COUNT_LIMIT = 10_000
 # EXACT_COUNT_LIMIT rows through the list's joins, and an estimate this far above the limit is not wrong about
 # the list being long.
 TRUSTED_ESTIMATE = 5 * EXACT_COUNT_LIMIT
-# Pages starting this deep select their ids on the narrowest query first (see CappedCountPaginator).
-DEEP_OFFSET = 1_000
+# Pages after this one select their ids on the narrowest query first (see CappedCountPaginator). By page number,
+# not offset, so a page costs the same queries whatever its size.
+SHALLOW_PAGES = 10
 
 
 def estimated_count(queryset) -> int | None:
@@ -51,7 +52,7 @@ class CappedCountPaginator(Paginator):
     - `count` otherwise: the planner's estimate when it is far above EXACT_COUNT_LIMIT (`count_is_estimate`);
       else exact while the query has at most EXACT_COUNT_LIMIT rows (a COUNT over a LIMIT subquery, which stops
       early); past that, the estimate again (never below the rows seen). Without a planner (SQLite), exact.
-    - A deep page (from DEEP_OFFSET on) selects the ids of its rows first on the narrowest query (the filters and
+    - A deep page (after SHALLOW_PAGES) selects the ids of its rows first on the narrowest query (the filters and
       the ordering, none of the joins `select_related` adds), then only those rows with their joins: skipped rows
       never go through the joins.
     """
@@ -83,7 +84,7 @@ class CappedCountPaginator(Paginator):
             return super().page(number)
         number = self._validate_positive(number)
         bottom = (number - 1) * self.per_page
-        rows = self._rows(object_list, bottom, bottom + self.per_page + 1)
+        rows = self._rows(object_list, bottom, bottom + self.per_page + 1, deep=number > SHALLOW_PAGES)
         more = len(rows) > self.per_page
         rows = rows[: self.per_page]
         self._rows_seen = bottom + len(rows)
@@ -103,8 +104,8 @@ class CappedCountPaginator(Paginator):
         return self.count_is_estimate
 
     @staticmethod
-    def _rows(object_list, bottom: int, top: int) -> list:
-        if bottom < DEEP_OFFSET:
+    def _rows(object_list, bottom: int, top: int, *, deep: bool) -> list:
+        if not deep:
             return list(object_list[bottom:top])
         ids = list(object_list.values_list("pk", flat=True)[bottom:top])
         by_id = {row.pk: row for row in object_list.filter(pk__in=ids).order_by()}

@@ -41,7 +41,7 @@ def test_pages_hold_the_rows_in_the_lists_order(channel_client, channel, request
 
 
 def test_a_deep_page_costs_one_query_more_than_the_first(channel_client, channel, requests_of, monkeypatch):
-    monkeypatch.setattr(pagination, "DEEP_OFFSET", 10)  # pages from the second on take the ids-first path
+    monkeypatch.setattr(pagination, "SHALLOW_PAGES", 1)  # pages from the second on take the ids-first path
     requests_of(30)
     counts = []
     for page in (1, 2):
