@@ -60,7 +60,7 @@ def dashboard_cards(user) -> list[dict]:
     shown = []
     for card in sorted(_cards.values(), key=lambda c: (c.position, c.key)):
         opts = card.model._meta
-        if not user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
+        if not admin.site.is_registered(card.model) or not user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
             continue
         count = bounded_count(card.rows())
         url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")

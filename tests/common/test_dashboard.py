@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -109,3 +110,18 @@ def test_a_user_sees_only_the_cards_of_what_they_may_view(client):
 
     assert response.status_code == 200
     assert response.context["cards"] == []
+
+
+def test_a_card_of_a_model_without_admin_pages_is_left_out(admin_client):
+    dashboard_card(
+        DashboardCard(
+            key="test_unlisted", title="Unlisted", model=ContentType, rows=ContentType.objects.all, changelist_query=""
+        )
+    )
+    try:
+        shown = cards(admin_client)
+    finally:
+        dashboard._cards.pop("test_unlisted")
+
+    assert "test_unlisted" not in shown
+    assert "requests_waiting" in shown
