@@ -19,7 +19,8 @@ REFUND_BY_QUANTITY_MAX_ROWS = 100
 def cancellation_request_list(*, channel_id: int, detailed: bool = False) -> QuerySet[CancellationRequest]:
     """A channel's requests, shaped for their serializer: one query a page, whatever its size. The plain shape names
     its item and reason by id and nests only the easy return; the detailed shape nests the item with its order and
-    product, the reason, the channel and the customer, so only it pays for those joins."""
+    product, the reason and the customer, so only it pays for those joins. The channel, the same for every row, is
+    not joined: the caller attaches the one it holds (`with_channel`)."""
     requests = CancellationRequest.objects.filter(channel_id=channel_id)
     if not detailed:
         return requests.select_related("easy_return")
@@ -27,9 +28,16 @@ def cancellation_request_list(*, channel_id: int, detailed: bool = False) -> Que
         "reason",
         "easy_return",
         "order_item__product",
-        "order_item__order__channel",
         "order_item__order__customer",
     )
+
+
+def with_channel(requests, channel):
+    """The detailed shape's rows with their orders' channel attached (every row of a channel's list has it)."""
+    for request in requests:
+        if request.order_item.order.channel_id == channel.pk:
+            request.order_item.order.channel = channel
+    return requests
 
 
 def cancellation_request_updates_list(*, channel_id: int) -> QuerySet[CancellationRequest]:

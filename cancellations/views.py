@@ -28,7 +28,7 @@ from cancellations.serializers import (
     OrderEligibilitySerializer,
 )
 from channels.mixins import ChannelScopedMixin
-from common.api.idempotency import idempotent
+from common.api.idempotency import KEY_SCHEMA, idempotent
 from common.api.permissions import HasChannelAccess, IsStaff
 from common.errors import ApplicationError
 from orders.models import Order, OrderItem
@@ -72,7 +72,7 @@ class OrderCancelView(APIView):
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
-                str,
+                KEY_SCHEMA,
                 OpenApiParameter.HEADER,
                 required=False,
                 description="Repeats with the same key and body within 24 h get the first response again.",
@@ -247,12 +247,13 @@ class CancellationRequestViewSet(ChannelScopedMixin, viewsets.ModelViewSet):
     @extend_schema(responses={200: CancellationRequestDetailedSerializer})
     @action(detail=True, methods=["get"], url_path="detailed", url_name="detailed")
     def detailed(self, request, *args, **kwargs):
-        return Response(CancellationRequestDetailedSerializer(self.get_object()).data)
+        (row,) = selectors.with_channel([self.get_object()], self.channel)
+        return Response(CancellationRequestDetailedSerializer(row).data)
 
     @extend_schema(responses={200: CancellationRequestDetailedSerializer(many=True)})
     @action(detail=False, methods=["get"], url_path="detailed", url_name="detailed-list")
     def detailed_list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        page = selectors.with_channel(self.paginate_queryset(self.filter_queryset(self.get_queryset())), self.channel)
         return self.get_paginated_response(CancellationRequestDetailedSerializer(page, many=True).data)
 
     @extend_schema(

@@ -10,7 +10,7 @@ from rest_framework import serializers
 import cancellations.serializers
 import orders.serializers
 from cancellations.models import CancellationRequest
-from cancellations.selectors import cancellation_plan_list, cancellation_request_list
+from cancellations.selectors import cancellation_plan_list, cancellation_request_list, with_channel
 from common.api.fast import FastReadMixin
 from orders.models import Order
 from tests.factories import (
@@ -85,7 +85,9 @@ def test_requests_come_out_as_drf_makes_them(request_row, channel, shape):
         if detailed
         else cancellations.serializers.CancellationRequestSerializer
     )
-    row = cancellation_request_list(channel_id=channel.pk, detailed=detailed).get(pk=request_row.pk)
+    (row,) = with_channel(
+        [cancellation_request_list(channel_id=channel.pk, detailed=detailed).get(pk=request_row.pk)], channel
+    )
 
     fast = serializer_class(row).data
 
