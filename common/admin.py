@@ -1,13 +1,10 @@
 from django.contrib import admin
-from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
-from django.utils.html import format_html
-from django.utils.translation import gettext
 
-from common.admin_rows import lean_prefetches, lean_rows, page_results
+from common.admin_rows import action_checkbox, lean_prefetches, lean_rows, page_results
 from common.api.pagination import EXACT_COUNT_LIMIT
 from common.models import IdempotencyRecord
 
@@ -91,12 +88,9 @@ class LargeTableMixin:
 
     def action_checkbox(self, obj):
         # Django's own markup, without a widget template rendered per row (a sixth of a 100-row page's time).
-        return format_html(
-            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
-            helpers.ACTION_CHECKBOX_NAME,
-            obj.pk,
-            format_html(gettext("Select this object for an action - {}"), obj),
-        )
+        return action_checkbox(obj)
+
+    action_checkbox.is_common_checkbox = True  # common.admin_rows renders it with its label translated once a page
 
 
 class ResponseClassFilter(admin.SimpleListFilter):

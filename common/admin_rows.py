@@ -10,8 +10,11 @@ Django.
 """
 
 import datetime
+import html
 from collections.abc import Callable
 
+from django.conf import settings
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.templatetags.admin_list import (
     _boolean_icon,
     _coerce_field_name,
@@ -33,22 +36,62 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import dateformat, formats, numberformat, timezone
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
+# Django's label of a row's action checkbox (its translations apply).
+ACTION_LABEL = "Select this object for an action - {}"
 # Stands for the row's primary key in the change URL, reversed once per page.
 PK_PLACEHOLDER = "8264017539"
 NOWRAP_FIELDS = (models.DateField, models.TimeField, models.ForeignKey)
 
 
+# Date format characters whose output depends on the date alone, or on the hour and minute alone (not on the
+# seconds, the time zone or daylight saving time): a page keeps their outputs, by date and by clock time.
+DATE_CHARACTERS = frozenset("bdDEFjlLmMnNoStwWyYz")
+CLOCK_CHARACTERS = frozenset("aAfgGhHiP")
+
+
+class _MomentFormat:
+    """dateformat.format(value, format) of local datetimes, the pieces of its output kept by what they depend on:
+    the month's name and the "p.m." are translated once a page, not once a value."""
+
+    def __init__(self, format_string: str):
+        self.format_string = format_string
+        parts = dateformat.re_formatchars.split(str(format_string))
+        self.literals = [dateformat.re_escaped.sub(r"\1", part) for part in parts[0::2]]
+        self.characters = parts[1::2]
+        self.is_kept = all(char in DATE_CHARACTERS or char in CLOCK_CHARACTERS for char in self.characters)
+        self.kept = {}
+
+    def __call__(self, local: datetime.datetime) -> str:
+        if not self.is_kept:
+            return dateformat.format(local, self.format_string)
+        literals, kept = self.literals, self.kept
+        day, clock = local.date(), (local.hour, local.minute)
+        formatter = None
+        output = [literals[0]]
+        for index, char in enumerate(self.characters, start=1):
+            key = (char, day if char in DATE_CHARACTERS else clock)
+            piece = kept.get(key)
+            if piece is None:
+                formatter = formatter or dateformat.DateFormat(local)
+                piece = kept[key] = str(getattr(formatter, char)())
+            output.append(piece)
+            output.append(literals[index])
+        return "".join(output)
+
+
 class _Formats:
-    """The active language's number and date formats, looked up once per page (Django looks them up per value)."""
+    """The active language's number and date formats and the current time zone, looked up once per page (Django
+    looks them up per value)."""
 
     def __init__(self):
         language = get_language()
         self.decimal_separator = formats.get_format("DECIMAL_SEPARATOR", language)
         self.grouping = formats.get_format("NUMBER_GROUPING", language)
         self.thousand_separator = formats.get_format("THOUSAND_SEPARATOR", language)
-        self.datetime_format = formats.get_format("DATETIME_FORMAT", language)
+        self.datetime_format = _MomentFormat(formats.get_format("DATETIME_FORMAT", language))
+        self.time_zone = timezone.get_current_timezone() if settings.USE_TZ else None
         self.icons = {}
 
     def number(self, value, decimal_places=None) -> str:
@@ -59,7 +102,13 @@ class _Formats:
 
     def moment(self, value: datetime.datetime) -> str:
         """formats.localize(timezone.template_localtime(value)) of a datetime."""
-        return dateformat.format(timezone.template_localtime(value), self.datetime_format)
+        if (
+            self.time_zone is not None
+            and value.utcoffset() is not None
+            and getattr(value, "convert_to_local_time", True)
+        ):
+            value = value.astimezone(self.time_zone)
+        return self.datetime_format(value)
 
     def icon(self, value) -> str:
         if value not in self.icons:
@@ -147,6 +196,11 @@ def _column(cl, index: int, name, *, is_link: bool, tag: str, url: Callable | No
 
     if name == "action_checkbox":
         classes = "action-checkbox"
+        if getattr(getattr(model_admin, name, None), "is_common_checkbox", False):
+            # The label translated once for the page.
+            label = gettext(ACTION_LABEL)
+            row_class = mark_safe(f' class="{classes}"')
+            return lambda row: f"<{tag}{row_class}>{action_checkbox(row, label)}</{tag}>"
     # A field Django made (the primary key), a callable, a ModelAdmin method or anything else lookup_field finds.
     if field is not None:
         attr, read = None, (lambda row: getattr(row, name))
@@ -183,8 +237,25 @@ def _column(cl, index: int, name, *, is_link: bool, tag: str, url: Callable | No
     return cell
 
 
+def _escaped(value) -> str:
+    """conditional_escape(value), without its detours for a plain string."""
+    if type(value) is str:
+        return html.escape(value)
+    return conditional_escape(value)
+
+
+def action_checkbox(obj, label: str | None = None) -> SafeString:
+    """Django's action checkbox of a row, as its widget renders it; `label`: ACTION_LABEL translated, when the caller
+    already has it."""
+    label = gettext(ACTION_LABEL) if label is None else label
+    return mark_safe(
+        f'<input type="checkbox" name="{ACTION_CHECKBOX_NAME}" value="{_escaped(str(obj.pk))}" class="action-select" '
+        f'aria-label="{label.format(_escaped(obj))}">'
+    )
+
+
 def _wrap(tag: str, row_class: str, result, url: str | None) -> str:
-    shown = conditional_escape(result)
+    shown = _escaped(result)
     if url is not None:
         shown = f'<a href="{url}">{shown}</a>'
     return f"<{tag}{row_class}>{shown}</{tag}>"

@@ -14,7 +14,7 @@ from cancellations.models import CancellationPlan
 from common.admin import LargeTableMixin
 from common.admin_rows import _django_rows, page_rows
 from tests import factories
-from tests.test_admin_scale import CREATE_ROWS, LARGE_TABLE_MODELS, changelist_url
+from tests.test_admin_scale import CREATE_ROWS, changelist_url
 
 
 @pytest.fixture
@@ -35,7 +35,10 @@ def assert_rows_as_django_renders_them(response):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("model", LARGE_TABLE_MODELS, ids=lambda model: model._meta.label)
+# Every LargeTableMixin admin has rows to make there (tests/test_admin_scale.py holds it).
+@pytest.mark.parametrize(
+    "model", sorted(CREATE_ROWS, key=lambda model: model._meta.label), ids=lambda model: model._meta.label
+)
 def test_a_changelist_page_shows_the_rows_django_would_render(superuser_client, model):
     CREATE_ROWS[model](3)
     url = changelist_url(model)
@@ -163,3 +166,13 @@ def test_a_popup_is_left_to_django(staff, odd_plans):
     assert changelist.is_popup
     assert page_rows(changelist) == _django_rows(changelist)
     assert "data-popup-opener" in page_rows(changelist)[0]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "tr"])
+def test_the_action_checkbox_is_djangos_own(odd_plans, language):
+    model_admin = OddColumnsPlanAdmin(CancellationPlan, admin.site)
+
+    with translation.override(language):
+        for plan in odd_plans:
+            assert model_admin.action_checkbox(plan) == admin.ModelAdmin.action_checkbox(model_admin, plan)
