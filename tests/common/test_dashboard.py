@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -6,9 +7,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cancellations.models import CancellationRequest
+from cancellations.models import CancellationPlan, CancellationRequest
 from common import dashboard
 from common.dashboard import DashboardCard, dashboard_card
+from refunds.models import BankTransfer, Refund
 from tests.factories import (
     BankTransferFactory,
     CancellationPlanFactory,
@@ -125,3 +127,31 @@ def test_a_card_of_a_model_without_admin_pages_is_left_out(admin_client):
 
     assert "test_unlisted" not in shown
     assert "requests_waiting" in shown
+
+
+@pytest.mark.postgres
+def test_an_index_serves_every_dashboard_count(admin_client):
+    # given: a few rows of each, and sequential scans forbidden, to see which query no index could serve
+    CancellationRequestFactory.create_batch(3)
+    CancellationPlanFactory.create_batch(2, status="failed")
+    RefundFactory.create_batch(2, status="processing", leased_until=timezone.now() - timedelta(minutes=1))
+    BankTransferFactory.create_batch(2)
+    big_tables = {model._meta.db_table for model in (CancellationRequest, CancellationPlan, Refund, BankTransfer)}
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        assert admin_client.get("/admin/").status_code == 200
+
+    # then
+    unserved = []
+    for query in queries.captured_queries:
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN {query['sql']}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        scanned = sorted(table for table in big_tables if re.search(rf"Seq Scan on {table}\b", plan))
+        if scanned:
+            unserved.append(f"{query['sql']}\n{plan}")
+    assert not unserved, "\n\n".join(unserved)
