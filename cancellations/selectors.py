@@ -16,6 +16,16 @@ from refunds.models import Refund, RefundKind
 REFUND_BY_QUANTITY_MAX_ROWS = 100
 
 
+# The JSON documents every row carries (BaseModel). Decoding them is most of the cost of reading a row, so a list
+# reads only those its serializer shows (the detailed shape shows the item's and the customer's, and the product's
+# `attributes`).
+ATTRIBUTE_FIELDS = ("attributes", "attributes_kwargs", "localized_attributes", "localized_attributes_kwargs")
+
+
+def _unshown(path: str, fields) -> list[str]:
+    return [f"{path}__{field}" for field in fields]
+
+
 def cancellation_request_list(*, channel_id: int, detailed: bool = False) -> QuerySet[CancellationRequest]:
     """A channel's requests, shaped for their serializer: one query a page, whatever its size. The plain shape names
     its item and reason by id and nests only the easy return; the detailed shape nests the item with its order and
@@ -23,12 +33,17 @@ def cancellation_request_list(*, channel_id: int, detailed: bool = False) -> Que
     not joined: the caller attaches the one it holds (`with_channel`)."""
     requests = CancellationRequest.objects.filter(channel_id=channel_id)
     if not detailed:
-        return requests.select_related("easy_return")
+        return requests.select_related("easy_return").defer(*_unshown("easy_return", ATTRIBUTE_FIELDS))
     return requests.select_related(
         "reason",
         "easy_return",
         "order_item__product",
         "order_item__order__customer",
+    ).defer(
+        *_unshown("easy_return", ATTRIBUTE_FIELDS),
+        *_unshown("reason", ATTRIBUTE_FIELDS),
+        *_unshown("order_item__order", (*ATTRIBUTE_FIELDS, "extra_field")),
+        *_unshown("order_item__product", ATTRIBUTE_FIELDS[1:]),
     )
 
 
