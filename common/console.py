@@ -141,38 +141,38 @@ class ConsoleMixin:
             f"{self.admin_site.name}:{self.model._meta.app_label}_{self.model._meta.model_name}_change", args=[obj.pk]
         )
         if request.method == "POST":
-            outcome = self._perform(request, decision, [obj])
-            return outcome.response or HttpResponseRedirect(change_url)
+            return self._perform(request, decision, [obj]) or HttpResponseRedirect(change_url)
         return self._confirmation(request, decision, [obj], cancel_url=change_url)
 
-    def _perform(self, request, decision: Decision, rows: list) -> Outcome:
-        if decision.perform_many is not None:
+    def _perform(self, request, decision: Decision, rows: list):
+        """Decide the rows: a message says what happened to each, the history records what was done. Returns the
+        response a decision answers with (a file), if any."""
+
+        def refused(what, why: str) -> Outcome:
+            return Outcome(f"{what}: not {decision.past}: {why}", messages.ERROR, is_refused=True)
+
+        decidable = [row for row in rows if decision.applies(row)]
+        results = [(row, refused(row, "its state changed.")) for row in rows if row not in decidable]
+        if decision.perform_many is not None and decidable:
             try:
-                outcome = decision.perform_many(rows, request.user)
+                outcome = decision.perform_many(decidable, request.user)
             except ApplicationError as exc:
-                outcome = Outcome(f"Nothing {decision.past}: {exc.message}", messages.ERROR, is_refused=True)
-            outcomes = [outcome]
-            logged = [(row, outcome) for row in rows]
-        else:
-            logged = []
-            for row in rows:
-                if not decision.applies(row):
-                    outcome = Outcome(
-                        f"{row}: not {decision.past}: its state changed.", messages.ERROR, is_refused=True
-                    )
-                else:
-                    try:
-                        outcome = decision.perform(row, request.user)
-                    except ApplicationError as exc:
-                        outcome = Outcome(f"{row}: not {decision.past}: {exc.message}", messages.ERROR, is_refused=True)
-                logged.append((row, outcome))
-            outcomes = [outcome for _, outcome in logged]
-        for row, outcome in logged:
+                outcome = refused("Nothing", exc.message)
+            results += [(row, outcome) for row in decidable]  # one outcome for all of them
+        elif decidable:
+            for row in decidable:
+                try:
+                    results.append((row, decision.perform(row, request.user)))
+                except ApplicationError as exc:
+                    results.append((row, refused(row, exc.message)))
+        shown = []
+        for row, outcome in results:
             if not outcome.is_refused:
                 self.log_change(request, row, outcome.history or outcome.message)
-        for outcome in outcomes:
-            self.message_user(request, outcome.message, outcome.level)
-        return outcomes[0] if len(outcomes) == 1 else Outcome("", response=None)
+            if not any(outcome is seen for seen in shown):
+                shown.append(outcome)
+                self.message_user(request, outcome.message, outcome.level)
+        return next((outcome.response for outcome in shown if outcome.response is not None), None)
 
     def _confirmation(self, request, decision: Decision, rows: list, *, cancel_url: str, is_bulk: bool = False):
         previews = []
@@ -209,8 +209,7 @@ class ConsoleMixin:
             )
             return None
         if request.POST.get("post") == "yes":
-            outcome = self._perform(request, decision, rows)
-            return outcome.response
+            return self._perform(request, decision, rows)
         changelist = reverse(
             f"{self.admin_site.name}:{self.model._meta.app_label}_{self.model._meta.model_name}_changelist"
         )

@@ -10,7 +10,12 @@ from common.errors import ApplicationError
 from orders.models import OrderEvent
 from refunds.models import BankTransfer, Refund
 from refunds.services import bank_transfers_export, bank_transfers_mark_paid, csv_cell, refund_execute, refunds_due
-from tests.factories import CancellationReasonFactory, CancellationRequestFactory, order_with_items
+from tests.factories import (
+    BankTransferFactory,
+    CancellationReasonFactory,
+    CancellationRequestFactory,
+    order_with_items,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -214,3 +219,24 @@ def test_the_bank_file_never_carries_a_formula(channel, holder):
 @pytest.mark.parametrize(("value", "written"), [("\tx", "'\tx"), ("\rx", "'\rx"), ("Ayse", "Ayse"), (12, "12")])
 def test_a_cell_that_a_spreadsheet_would_run_is_escaped(value, written):
     assert csv_cell(value) == written
+
+
+def test_a_bulk_export_leaves_out_a_paid_transfer_and_says_so(admin_client):
+    pending = BankTransferFactory(status="pending")
+    paid = BankTransferFactory(status="paid")
+    url = "/admin/refunds/banktransfer/"
+    ids = [str(pending.pk), str(paid.pk)]
+
+    confirmation = admin_client.post(url, {"action": "console_export", "_selected_action": ids}).content.decode()
+    exported = admin_client.post(url, {"action": "console_export", "_selected_action": ids, "post": "yes"})
+    page = admin_client.get(url).content.decode()
+
+    assert "Will not be exported" in confirmation
+    assert "Yes, export for the bank 1" in confirmation
+    assert [row["reference"] for row in csv.DictReader(io.StringIO(exported.content.decode()))] == [pending.reference]
+    assert f"{paid.reference}: not exported: its state changed." in page
+    assert "1 transfer(s) exported to bank-transfers-" in page
+    assert LogEntry.objects.filter(object_id=str(pending.pk)).count() == 1
+    assert not LogEntry.objects.filter(object_id=str(paid.pk)).exists()
+    paid.refresh_from_db()
+    assert paid.status == "paid"
