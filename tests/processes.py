@@ -62,6 +62,20 @@ def collected_static_root() -> str:
     return root
 
 
+def answers_ok(url: str) -> bool:
+    """True once `url` answers 200 (for `wait_for`: a server that is not up yet is not an error)."""
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def log_containing(path: Path, text: str) -> str | None:
+    """The log at `path` once `text` is in it (for `wait_for`: a process writes its lines a moment later)."""
+    log = path.read_text()
+    return log if text in log else None
+
+
 def gunicorn_command(port: int, *, workers: int = 2, timeout: int = 60, extra: tuple[str, ...] = ()) -> list[str]:
     """gunicorn serving the project with sync workers on 127.0.0.1:`port`, its static files collected first (with
     DEBUG off the pages name the collected, hashed files; WhiteNoise serves them)."""

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from common.logs import JsonFormatter
 from common.request_id import get_request_id, reset_request_id, set_request_id
 from refunds.financing import FinancingClient
-from tests.processes import ROOT, Processes, free_port, wait_for
+from tests.processes import ROOT, Processes, answers_ok, free_port, log_containing, wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -186,10 +186,12 @@ def test_the_development_server_logs_a_4xx_once(tmp_path):
     procs.start("runserver", [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"])
     try:
         base = f"http://127.0.0.1:{port}"
-        wait_for(lambda: _answers(f"{base}/api/health/"), timeout=30, what="runserver")
+        wait_for(lambda: answers_ok(f"{base}/api/health/"), timeout=30, what="runserver")
         assert httpx.get(f"{base}/api/i1/no_such_route/", headers={"X-Request-ID": "dev-404"}).status_code == 404
         assert httpx.get(f"{base}/api/health/", headers={"X-Request-ID": "dev-200"}).status_code == 200
-        log = wait_for(lambda: _log_with(tmp_path / "runserver.log", "dev-200"), timeout=10, what="the access line")
+        log = wait_for(
+            lambda: log_containing(tmp_path / "runserver.log", "dev-200"), timeout=10, what="the access line"
+        )
     finally:
         print(procs.stop_all())
 
@@ -197,18 +199,6 @@ def test_the_development_server_logs_a_4xx_once(tmp_path):
     assert len(lines) == 1, log
     assert lines[0].endswith("WARNING django.request [dev-404] Not Found: /api/i1/no_such_route/")
     assert 'INFO django.server [dev-200] "GET /api/health/ HTTP/1.1" 200' in log  # other answers keep their line
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def _log_with(path, text: str) -> str | None:
-    log = path.read_text()
-    return log if text in log else None
 
 
 def test_sending_a_task_without_a_broker_logs_no_warning():

@@ -20,7 +20,7 @@ from packaging.version import Version
 from common.request_id import reset_request_id, set_request_id
 from omnitron import beat_health
 from omnitron.sentry import event_with_request_id
-from tests.processes import ROOT, Processes, collected_static_root, free_port, wait_for
+from tests.processes import ROOT, Processes, answers_ok, collected_static_root, free_port, log_containing, wait_for
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 APP_ENV = COMPOSE["x-app"]["environment"]
@@ -80,13 +80,13 @@ def test_compose_web_command_serves_the_docs_and_logs_each_answer_once(tmp_path)
     )
     procs.start("web", [sys.executable, "-m", *argv])
     try:
-        wait_for(lambda: _answers(f"{base}/api/health/"), timeout=30, what="the web command's gunicorn")
+        wait_for(lambda: answers_ok(f"{base}/api/health/"), timeout=30, what="the web command's gunicorn")
         docs = httpx.get(f"{base}/api/docs/", headers={"X-Request-ID": "compose-docs"}, timeout=10)
         css = re.search(r'href="(/static/[^"]+\.css)"', docs.text).group(1)
         assert httpx.get(f"{base}{css}", timeout=10).status_code == 200
         missing = httpx.get(f"{base}/api/i1/nothing/", headers={"X-Request-ID": "compose-404"}, timeout=10)
         assert (docs.status_code, missing.status_code) == (200, 404)
-        log = wait_for(lambda: _log_with(tmp_path / "web.log", "compose-docs"), timeout=10, what="the access line")
+        log = wait_for(lambda: log_containing(tmp_path / "web.log", "compose-docs"), timeout=10, what="the access line")
     finally:
         print(procs.stop_all())
 
@@ -100,18 +100,6 @@ def test_compose_web_command_serves_the_docs_and_logs_each_answer_once(tmp_path)
         "message": "Not Found: /api/i1/nothing/",
         "request_id": "compose-404",
     }
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def _log_with(path, text: str) -> str | None:
-    log = path.read_text()
-    return log if text in log else None
 
 
 def manage_check(**env) -> subprocess.CompletedProcess:
