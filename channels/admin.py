@@ -1,8 +1,10 @@
 import uuid
 
+from django import forms
 from django.contrib import admin, messages
 
 from channels import services
+from channels.conf import conf_for_response, conf_keep_write_only
 from channels.models import BatchRequest, BatchRequestStatus, Channel, IntegrationAction, SyncContentType
 from common.admin import LargeTableMixin
 
@@ -10,8 +12,26 @@ from common.admin import LargeTableMixin
 MAX_OBJECT_ID = 2**63 - 1
 
 
+class ChannelForm(forms.ModelForm):
+    """`conf` without its write-only values (the storefront's access token): they are shown as `<key>_set` and kept
+    when the conf comes back without them; typing one in the conf replaces it."""
+
+    class Meta:
+        model = Channel
+        fields = ("name", "channel_type", "conf", "is_active", "users")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "conf" in self.fields and self.instance.pk:
+            self.initial["conf"] = conf_for_response(self.instance.conf)
+
+    def clean_conf(self):
+        return conf_keep_write_only(self.cleaned_data["conf"], self.instance.conf if self.instance.pk else None)
+
+
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
+    form = ChannelForm
     list_display = ("name", "channel_type", "is_active", "created_date")
     list_filter = ("channel_type", "is_active")
     search_fields = ("name",)

@@ -19,7 +19,7 @@ from orders.models import Order, OrderEventType, OrderItem, OrderStatus
 from refunds.models import Refund
 from tests import factories
 
-APP_LABELS = ("channels", "orders", "cancellations", "refunds")
+APP_LABELS = ("channels", "orders", "cancellations", "refunds", "storefront", "webhooks")
 REGISTERED_MODELS = sorted(
     (model for model in admin.site._registry if model._meta.app_label in APP_LABELS),
     key=lambda model: model._meta.label,

@@ -36,7 +36,9 @@ from common.admin import LargeTableMixin
 from common.models import IdempotencyRecord
 from orders.models import Customer, Order, OrderEvent, OrderItem, Product
 from refunds.models import BankTransfer, LoyaltyTransaction, Refund
+from storefront.models import StorefrontSync
 from tests import factories
+from webhooks.models import WebhookAttempt, WebhookDelivery
 
 LARGE_TABLE_MODELS = sorted(
     (model for model, model_admin in admin.site._registry.items() if isinstance(model_admin, LargeTableMixin)),
@@ -76,6 +78,9 @@ CREATE_ROWS = {
     IntegrationAction: factories.IntegrationActionFactory.create_batch,
     BatchRequest: factories.BatchRequestFactory.create_batch,
     IdempotencyRecord: factories.IdempotencyRecordFactory.create_batch,
+    StorefrontSync: factories.StorefrontSyncFactory.create_batch,
+    WebhookDelivery: factories.WebhookDeliveryFactory.create_batch,
+    WebhookAttempt: factories.WebhookAttemptFactory.create_batch,
 }
 
 # Session, user, each filter's choices from a small table, the capped count, the page's ids, its rows, and one
@@ -96,6 +101,9 @@ CHANGELIST_QUERIES = {
     IntegrationAction: 6,  # filters: channels
     BatchRequest: 6,  # filters: channels
     IdempotencyRecord: 5,
+    StorefrontSync: 6,  # filters: channels
+    WebhookDelivery: 6,  # filters: channels
+    WebhookAttempt: 5,
 }
 
 # Filters on a column no index holds, kept because ops use them; each needs the index named to be served. A choice

@@ -31,7 +31,7 @@ class Webhook(BaseModel):
         ordering = ["id"]
 
     def __str__(self):
-        return f"{self.url} ({', '.join(self.events)})"
+        return f"Webhook {self.pk}: {self.url}"
 
 
 class WebhookDelivery(OutboxRow):
@@ -59,6 +59,8 @@ class WebhookDelivery(OutboxRow):
             models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due_idx"),
             models.Index(fields=["status", "leased_until"], name="webhook_delivery_lease_idx"),
             models.Index(fields=["event_type"], name="webhook_delivery_type_idx"),
+            # A receiver reports the X-Omnitron-Event-Id it got: ops look the event up by it.
+            models.Index(fields=["event_id"], name="webhook_delivery_event_idx"),
             models.Index(fields=["channel", "-id"], name="webhook_delivery_channel_idx"),
         ]
 

@@ -1,3 +1,4 @@
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -19,6 +20,8 @@ from channels.models import BatchRequest, Channel, IntegrationAction
 from common.models import IdempotencyRecord
 from orders.models import Customer, Order, OrderEvent, OrderItem, Product
 from refunds.models import BankTransfer, LoyaltyTransaction, Refund
+from storefront.models import StorefrontSync
+from webhooks.models import Webhook, WebhookAttempt, WebhookDelivery
 
 
 class UserFactory(DjangoModelFactory):
@@ -247,6 +250,53 @@ class IdempotencyRecordFactory(DjangoModelFactory):
     state = "done"
     response_status = 200
     response_body = "{}"
+
+
+class StorefrontSyncFactory(DjangoModelFactory):
+    class Meta:
+        model = StorefrontSync
+
+    order = factory.SubFactory(OrderFactory)
+    channel = factory.LazyAttribute(lambda sync: sync.order.channel)
+    remote_id = "633130-00000004"
+    status = "failed"
+    attempts = 1
+    last_error = "HTTP 401: access token is invalid"
+
+
+class WebhookFactory(DjangoModelFactory):
+    class Meta:
+        model = Webhook
+
+    channel = factory.SubFactory(ChannelFactory)
+    url = "https://hooks.example.com/in"
+    events = factory.LazyFunction(lambda: ["order.cancelled"])
+    secret = "whsec-0123456789abcdef"
+
+
+class WebhookDeliveryFactory(DjangoModelFactory):
+    class Meta:
+        model = WebhookDelivery
+
+    webhook = factory.SubFactory(WebhookFactory)
+    channel = factory.LazyAttribute(lambda delivery: delivery.webhook.channel)
+    event_id = factory.LazyFunction(uuid.uuid4)
+    event_type = "order.cancelled"
+    body = '{"id": "x", "type": "order.cancelled", "created": "2026-11-24T12:00:00Z", "data": {}}'
+    status = "failed"
+    attempts = 1
+    last_error = "HTTP 500: boom"
+
+
+class WebhookAttemptFactory(DjangoModelFactory):
+    class Meta:
+        model = WebhookAttempt
+
+    delivery = factory.SubFactory(WebhookDeliveryFactory)
+    number = 1
+    status_code = 500
+    duration_ms = 12
+    response_excerpt = "boom"
 
 
 def order_with_items(
