@@ -138,7 +138,9 @@ class CancellationPlanItem(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.plan_id}: item {self.order_item_id} x{self.quantity}"
+        # Read with its order item's order and product (select_related) wherever plan items are listed.
+        item = self.order_item
+        return f"Plan {self.plan_id}: {self.quantity} x {item.product.sku} of {item.order.number}"
 
 
 class CancellationRequestStatus(models.TextChoices):
