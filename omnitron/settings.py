@@ -5,6 +5,7 @@ run in-process after the transaction commits. Production sets DATABASE_URL (Post
 (Redis).
 """
 
+from datetime import datetime
 from pathlib import Path
 
 import environ
@@ -125,18 +126,22 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# ISO 8601 wants a four-digit year; glibc's `%Y` writes the year 269 as "269", its `%4Y` as "0269". The directive
+# that pads, where the C library has one.
+_YEAR = "%4Y" if datetime(269, 1, 1).strftime("%4Y") == "0269" else "%Y"
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["channels.authentication.ExpiringTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "common.api.pagination.LimitPagePagination",
     "PAGE_SIZE": 10,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["common.api.filters.StrictFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "common.api.exceptions.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
-    "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
+    "DATETIME_FORMAT": f"{_YEAR}-%m-%dT%H:%M:%S.%fZ",
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")

@@ -4,7 +4,10 @@ import django_filters
 from django import forms
 from django.utils import timezone
 from django_filters.fields import IsoDateTimeField
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
+
+from common.api.query import refuse_repeated_or_empty
 
 MAX_ID = 2**63 - 1
 ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
@@ -28,6 +31,7 @@ class IdInFilter(django_filters.BaseInFilter, IdFilter):
     """`?pk__in=1,2,3`; a value that is not a whole number is a 400."""
 
 
+@extend_schema_field({"type": "string", "format": "email"})
 class EmailFilter(django_filters.CharFilter):
     """An e-mail address, compared case-insensitively; something that is not an address is a 400."""
 
@@ -89,3 +93,29 @@ class StrictBooleanField(forms.Field):
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """django-filter's backend, with a 400 for a filter given twice (unless it takes several values, such as a
+    batch request's `status`) or given empty when its schema has no empty value (a number, a date, a choice, an
+    e-mail address). An empty text filter (`?number=`) or list (`?pk__in=`, `?sort=`) still filters nothing: the
+    empty string is text, and an empty list is what a client sends for no values."""
+
+    def get_filterset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None:
+            filters = filterset_class.base_filters
+            refuse_repeated_or_empty(
+                request.query_params,
+                filters,
+                may_repeat=frozenset(name for name, f in filters.items() if isinstance(f, _MULTIPLE)),
+                may_be_empty=frozenset(name for name, f in filters.items() if _may_be_empty(f)),
+            )
+        return super().get_filterset(request, queryset, view)
+
+
+_MULTIPLE = (django_filters.MultipleChoiceFilter,)
+
+
+def _may_be_empty(filter_) -> bool:
+    return filter_.field_class is forms.CharField or isinstance(filter_, django_filters.filters.BaseCSVFilter)

@@ -23,6 +23,8 @@ from common.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 KEY_RE = re.compile(r"^[\x20-\x7e]{1,255}$")
+# The key as the schema declares it: what KEY_RE takes, without a space at either end (HTTP strips those).
+KEY_SCHEMA = {"type": "string", "pattern": r"^[\x21-\x7e]([\x20-\x7e]{0,253}[\x21-\x7e])?$"}
 
 
 def _fingerprint(request) -> str:

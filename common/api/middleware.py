@@ -11,6 +11,9 @@ from django.http import Http404, JsonResponse
 logger = logging.getLogger("omnitron.api")
 
 API_PREFIX = "/api/"
+# The longest URL (path and query string, as sent) an API request may have; gunicorn's own limit on the request line
+# is lifted (gunicorn.conf.py) so that this one, with a JSON answer, is the one a client meets.
+MAX_URL_LENGTH = 8192
 
 # The status code of an error answered without a body of its own, and what its JSON says.
 ERRORS = {
@@ -20,6 +23,7 @@ ERRORS = {
     404: ("not_found", "Not found."),
     405: ("method_not_allowed", "This method is not allowed on this path."),
     413: ("request_too_large", "The request body is too large."),
+    414: ("uri_too_long", f"The URL is longer than {MAX_URL_LENGTH} characters."),
     500: ("server_error", "The server failed to handle this request; it has been logged."),
 }
 
@@ -52,6 +56,9 @@ class ApiJsonErrorsMiddleware:
         return response
 
     def _refuse_early(self, request):
+        query = request.META.get("QUERY_STRING", "")
+        if len(request.path) + (len(query) + 1 if query else 0) > MAX_URL_LENGTH:
+            return json_error(414)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

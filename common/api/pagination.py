@@ -7,6 +7,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+from common.api.query import refuse_repeated_or_empty
+
 # Up to this many rows a list counts exactly; past it, the count is the planner's estimate.
 EXACT_COUNT_LIMIT = 10_000
 # A planner's estimate above this many rows is taken without counting at all: even a capped COUNT would read
@@ -16,6 +18,9 @@ TRUSTED_ESTIMATE = 5 * EXACT_COUNT_LIMIT
 # Pages after this one select their ids on the narrowest query first (see CappedCountPaginator). By page number,
 # not offset, so a page costs the same queries whatever its size.
 SHALLOW_PAGES = 10
+# The highest page number taken: its rows start at an offset a bigint holds at any page size (PostgreSQL refuses a
+# larger OFFSET), and far beyond any list this service holds.
+MAX_PAGE = 10**15
 
 
 def estimated_count(queryset) -> int | None:
@@ -147,14 +152,15 @@ class LimitPagePagination(PageNumberPagination):
         return min(limit, self.max_page_size)
 
     def paginate_queryset(self, queryset, request, view=None):
+        refuse_repeated_or_empty(request.query_params, (self.page_query_param, self.page_size_query_param))
         raw = request.query_params.get(self.page_query_param)
-        if raw not in (None, "", "last"):
+        if raw not in (None, "last"):
             try:
-                valid = int(raw) >= 1
+                valid = 1 <= int(raw) <= MAX_PAGE
             except ValueError:
                 valid = False
             if not valid:
-                raise ValidationError({"page": ["A whole number from 1 is required."]})
+                raise ValidationError({"page": [f"A whole number from 1 to {MAX_PAGE} is required."]})
         return super().paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data):
@@ -172,8 +178,10 @@ class LimitPagePagination(PageNumberPagination):
         """`limit` and `page` as they are checked: whole numbers from 1 (`limit` above 100 is capped, not refused)."""
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
-            if parameter["name"] in (self.page_query_param, self.page_size_query_param):
+            if parameter["name"] == self.page_size_query_param:
                 parameter["schema"] = {**parameter["schema"], "minimum": 1}
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"] = {**parameter["schema"], "minimum": 1, "maximum": MAX_PAGE}
         return parameters
 
     def get_paginated_response_schema(self, schema):

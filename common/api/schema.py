@@ -19,6 +19,7 @@ ERRORS_FOR_EVERY_OPERATION = {
     "401": "No token, or a bad one.",
     "403": "The user may not use this path (a channel user on the back office, or on another channel).",
     "413": "The request body is too large.",
+    "414": "The URL is too long.",
 }
 ERRORS_WITH_PATH_PARAMETERS = {"404": "No such object, or it belongs to another channel."}
 ERRORS_OF_LISTS = {"404": "A page past the end of the list."}

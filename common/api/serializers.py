@@ -17,6 +17,7 @@ BASE_MODEL_FIELDS = (
 )
 
 
+@extend_schema_field({"type": "object", "additionalProperties": {}})
 class JSONObjectField(serializers.JSONField):
     """A JSON field that must hold an object (a dict), as Omnitron's `conf`, `attributes` and friends do."""
 
