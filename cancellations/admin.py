@@ -288,8 +288,9 @@ class CancellationRequestAdmin(ConsoleMixin, IndexedSearchMixin, LargeTableMixin
         "created_date",
         "id",
     )
-    list_select_related = ("order_item__order", "order_item__product")
-    list_prefetch_related = ("reason", "channel", "easy_return", "cancellation_plan")
+    # A row's own easy return and plan are joined; the few reasons and channels a page shows, one query each.
+    list_select_related = ("order_item__order", "order_item__product", "easy_return", "cancellation_plan")
+    list_prefetch_related = ("reason", "channel")
     list_filter = ("channel", "status", "cancellation_type", PlanStatusFilter, "reason", "created_date")
     search_fields = ("=order_item__order__number", "=order_item__product__sku", "=easy_return__code")
     search_help_text = "An order number, a SKU or an easy-return code."

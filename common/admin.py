@@ -72,7 +72,8 @@ class LargeTableMixin:
     - an ordering an index serves, and `sortable_by` only the columns an index can sort by (any other sort reads and
       sorts the whole table for one page);
     - every relation `list_display` reads in `list_select_related` (joined) or `list_prefetch_related` (one query by
-      primary key each): a few small or optional relations are cheaper prefetched than added to the join.
+      primary key each): a small table a page shows few rows of (channels, reasons) is cheaper prefetched, a row of
+      its own per listed row (an item, a plan) cheaper joined than fetched by another round trip.
     Its rows are rendered by `common.admin_rows` (the same HTML as Django's, a fraction of the time): an admin that
     needs its own changelist template extends admin/large_table/change_list.html.
     """

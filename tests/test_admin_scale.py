@@ -86,7 +86,7 @@ CREATE_ROWS = {
 # Session, user, each filter's choices from a small table, the capped count, the page's ids, its rows, and one
 # query per prefetched relation.
 CHANGELIST_QUERIES = {
-    CancellationRequest: 11,  # filters: channels, reasons; prefetched: reason, channel, easy return, plan
+    CancellationRequest: 9,  # filters: channels, reasons; prefetched: reason, channel
     Order: 6,  # filters: channels
     OrderItem: 6,  # filters: channels
     OrderEvent: 5,
