@@ -2,6 +2,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Permission
 from django.test import Client
 
 from cancellations.models import CancellationPlan, CancellationRequest
@@ -279,3 +280,38 @@ def test_attribute_json_is_read_only_and_folded_away(admin_client, channel):
     assert fieldsets["Attributes"]["classes"] == ("collapse",)
     assert "attributes" in fieldsets["Attributes"]["fields"]
     assert "source" in page
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "{pk}/decide/no-such-decision/",
+        "not-an-id/decide/approve/",
+        "99999999999999999999999/decide/approve/",
+        "0/decide/reject/",
+    ],
+)
+def test_a_decision_url_that_names_nothing_is_404(admin_client, cancel_reason, path):
+    request = CancellationRequestFactory(reason=cancel_reason)
+
+    got = admin_client.get(REQUESTS_URL + path.format(pk=request.pk))
+    posted = admin_client.post(REQUESTS_URL + path.format(pk=request.pk), {"confirm": "Yes"})
+
+    assert (got.status_code, posted.status_code) == (404, 404)
+    request.refresh_from_db()
+    assert request.status == "waiting"
+
+
+def test_staff_without_the_change_permission_may_not_decide(client, cancel_reason):
+    request = CancellationRequestFactory(reason=cancel_reason)
+    viewer = StaffUserFactory(is_superuser=False)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_cancellationrequest"))
+    client.force_login(viewer)
+
+    page = client.get(f"{REQUESTS_URL}{request.pk}/change/").content.decode()
+    response = client.post(f"{REQUESTS_URL}{request.pk}/decide/reject/", {"confirm": "Yes"})
+
+    assert "/decide/" not in page
+    assert response.status_code == 403
+    request.refresh_from_db()
+    assert request.status == "waiting"
