@@ -66,9 +66,10 @@ def cancellation_request_updates_list(*, channel_id: int) -> QuerySet[Cancellati
 
 
 def cancellation_plan_list(*, channel_id: int | None = None) -> QuerySet[CancellationPlan]:
-    queryset = CancellationPlan.objects.prefetch_related(
+    # The plan serializers show none of the JSON documents of plans and refunds (nor a refund's instructions).
+    queryset = CancellationPlan.objects.defer(*ATTRIBUTE_FIELDS).prefetch_related(
         Prefetch("items", queryset=CancellationPlanItem.objects.order_by("id")),
-        Prefetch("refunds", queryset=Refund.objects.order_by("id")),
+        Prefetch("refunds", queryset=Refund.objects.defer(*ATTRIBUTE_FIELDS, "instructions").order_by("id")),
     )
     if channel_id is not None:
         queryset = queryset.filter(channel_id=channel_id)
