@@ -8,7 +8,7 @@ channel row the change already holds (`Channel.webhook_events`, `conf.storefront
 from collections.abc import Callable
 
 from cancellations import selectors
-from cancellations.models import CancellationPlan, CancellationRequest
+from cancellations.models import CancellationPlan, CancellationPlanType, CancellationRequest
 from cancellations.serializers import CancellationPlanSerializer, CancellationRequestSerializer, RefundSerializer
 from orders.models import Order
 from orders.selectors import order_get
@@ -59,7 +59,7 @@ class Notices:
             order=order,
             plan_id=plan.pk,
             whole_order_cancelled=whole_order_cancelled,
-            is_return=plan.plan_type == "refund",
+            is_return=plan.plan_type == CancellationPlanType.REFUND,
             reason=reason,
         )
 

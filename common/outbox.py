@@ -170,9 +170,9 @@ class Outbox:
     """One kind of outbox row and how to send it.
 
     `call(row) -> Attempt` makes the outgoing call (no lock held; it must not raise, but if it does the attempt
-    counts as a retryable failure). `recorded(row, attempt, final)` runs in the outcome's transaction, after the
-    fenced UPDATE went through: write the attempt's audit trail there. `policy()` and `lease_seconds()` are read
-    at each use, so settings can change them.
+    counts as a retryable failure). `recorded(row, attempt)` runs in the outcome's transaction, after the fenced
+    UPDATE went through (the row carries its new status): write the attempt's audit trail there. `policy()` and
+    `lease_seconds()` are read at each use, so settings can change them.
     """
 
     name: str
@@ -180,7 +180,7 @@ class Outbox:
     call: Callable[[OutboxRow], Attempt]
     policy: Callable[[], RetryPolicy]
     lease_seconds: Callable[[], int]
-    recorded: Callable[[OutboxRow, Attempt, bool], None] | None = None
+    recorded: Callable[[OutboxRow, Attempt], None] | None = None
     # Fields of the row the attempt also sets, in the same fenced UPDATE (e.g. the answer's status code).
     fields_of: Callable[[Attempt], dict] | None = None
     select_related: tuple[str, ...] = ()
@@ -263,7 +263,7 @@ class Outbox:
             for name, value in {**changes, "modified_date": now}.items():
                 setattr(row, name, value)
             if self.recorded is not None:
-                self.recorded(row, attempt, row.status != OutboxStatus.PENDING)
+                self.recorded(row, attempt)
             if row.status == OutboxStatus.PENDING and not app.conf.task_always_eager:
                 # In-process tasks would retry at once, inside the caller: leave those to the sweeper.
                 delay = (row.next_attempt_at - now).total_seconds()

@@ -88,7 +88,7 @@ def _call_store(sync: StorefrontSync) -> Attempt:
     )
 
 
-def _recorded(sync: StorefrontSync, attempt: Attempt, final: bool) -> None:
+def _recorded(sync: StorefrontSync, attempt: Attempt) -> None:
     order_events_write(
         [
             OrderEvent(

@@ -101,9 +101,6 @@ def webhook_create(*, channel: Channel, url: str, events: list[str], secret: str
     return webhook
 
 
-WEBHOOK_FIELDS = ("channel", "url", "events", "secret", "is_active")
-
-
 def webhook_update(*, webhook: Webhook, **changes) -> Webhook:
     """Change the given fields; the channels concerned (old and new) have their `webhook_events` recomputed."""
     if "url" in changes:
@@ -196,7 +193,7 @@ def _deliver(delivery: WebhookDelivery) -> Attempt:
     )
 
 
-def _recorded(delivery: WebhookDelivery, attempt: Attempt, final: bool) -> None:
+def _recorded(delivery: WebhookDelivery, attempt: Attempt) -> None:
     WebhookAttempt.objects.create(
         delivery=delivery,
         number=delivery.attempts,
