@@ -3,7 +3,7 @@ import json
 from rest_framework import serializers
 
 from channels.models import Channel
-from common.api.serializers import IdRelatedField, has_nul
+from common.api.serializers import IdRelatedField
 from webhooks.models import Webhook, WebhookAttempt, WebhookDelivery, WebhookEventType
 
 
@@ -23,11 +23,6 @@ class WebhookSerializer(serializers.ModelSerializer):
         model = Webhook
         fields = ("id", "channel", "url", "events", "secret", "is_active", "created_date", "modified_date")
         read_only_fields = ("id", "created_date", "modified_date")
-
-    def validate(self, attrs):
-        if any(has_nul(value) for value in (attrs.get("url"), attrs.get("secret"))):
-            raise serializers.ValidationError({"url": ["NUL characters are not allowed."]})
-        return attrs
 
 
 class WebhookAttemptSerializer(serializers.ModelSerializer):

@@ -48,6 +48,8 @@ def test_a_subscription_is_created_its_secret_never_shown_and_the_channel_flag_f
         ({"events": []}, "events"),
         ({"secret": "short"}, "secret"),
         ({"secret": None}, "secret"),
+        ({"secret": "s" * 16 + "\x00"}, "secret"),
+        ({"url": "https://hooks.example.com/\x00"}, "url"),
         ({"channel": 999999}, "channel"),
     ],
 )

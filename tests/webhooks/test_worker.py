@@ -85,3 +85,35 @@ def test_a_cancel_reaches_the_store_once_and_every_event_a_signed_receiver(proce
     assert all(verify(SECRET, r.data, r.headers["X-Omnitron-Signature"]) for r in hooks)
     # the sweeper finds nothing left to send: nothing goes twice
     assert "storefront_sync: sent 0 row(s)" in processes.manage("sweep_outboxes", env={"CELERY_BROKER_URL": broker})
+
+
+def test_broker_down_at_commit_the_store_is_called_once_after_it_is_back(processes, httpserver):
+    store_path = "/openapi/2022-01/orders/SHOP-78/cancel"
+    httpserver.expect_request(store_path, method="POST").respond_with_json({"order": {"status": "cancelled"}})
+    port = free_port()
+    broker = f"redis://127.0.0.1:{port}/0"  # nothing listens there yet: the broker is down
+    base = processes.gunicorn({"CELERY_BROKER_URL": broker})
+    channel = ChannelFactory(
+        conf={"storefront": {"kind": "shoplazza", "base_url": httpserver.url_for("/"), "access_token": "tok"}}
+    )
+    order = order_with_items(channel=channel, lines=[(Decimal("10.00"), 1)], remote_id="SHOP-78")
+    reason = CancellationReasonFactory(cancellation_type="cancel")
+
+    response = httpx.post(
+        f"{base}/api/i1/orders/{order.pk}/cancel/",
+        json={"is_all": True, "reasons": {str(item.pk): reason.pk for item in order.items.all()}},
+        headers={"Authorization": f"Token {TokenFactory(user=StaffUserFactory()).key}"},
+        timeout=30,
+    )
+
+    assert response.status_code == 200, response.text
+    sync = StorefrontSync.objects.get(order=order)
+    assert (sync.status, sync.attempts) == ("pending", 0)
+    # the broker comes back; the sweeper (beat, or the command) sends what was left behind
+    processes.redis(port)
+    processes.worker({"CELERY_BROKER_URL": broker})
+    swept = processes.manage("sweep_outboxes", env={"CELERY_BROKER_URL": broker})
+    assert f"storefront_sync: sent 1 row(s): [{sync.pk}]" in swept
+    wait_for(lambda: StorefrontSync.objects.get(pk=sync.pk).status == "succeeded", timeout=30, what="the swept sync")
+    assert "storefront_sync: sent 0 row(s)" in processes.manage("sweep_outboxes", env={"CELERY_BROKER_URL": broker})
+    assert len([request for request, _ in httpserver.log if request.path == store_path]) == 1
