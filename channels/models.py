@@ -26,7 +26,10 @@ class Channel(BaseModel):
     # The event types the channel's active webhooks subscribe to, kept by the webhooks app in the transaction of
     # every subscription change: a change of an order decides from the channel row it already holds whether anyone
     # listens, without a query, and a channel nobody listens to costs nothing.
-    webhook_events = models.JSONField(default=list, blank=True, editable=False)
+    # (The database default serves rows written by plain SQL, such as the bench's bulk load.)
+    webhook_events = models.JSONField(
+        default=list, db_default=models.Value([], output_field=models.JSONField()), blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["id"]
