@@ -216,8 +216,8 @@ class CancellationPlanAdmin(ConsoleMixin, IndexedSearchMixin, LargeTableMixin, S
     console_decisions = (RETRY_PLAN,)
     actions = (bulk_action("retry", "Retry the failed refunds of the selected plans"),)
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(last_error=last_failed_refund_error(OuterRef("pk")))
+    def page_annotations(self):
+        return {"last_error": last_failed_refund_error(OuterRef("pk"))}
 
     @admin.display(description="Last error")
     def last_error_short(self, plan):
@@ -331,12 +331,8 @@ class CancellationRequestAdmin(ConsoleMixin, IndexedSearchMixin, LargeTableMixin
     def masked_iban(self, cancellation_request):
         return mask_iban(cancellation_request.iban) or "-"
 
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(last_error=last_failed_refund_error(OuterRef("cancellation_plan_id")))
-        )
+    def page_annotations(self):
+        return {"last_error": last_failed_refund_error(OuterRef("cancellation_plan_id"))}
 
     def has_change_permission(self, request, obj=None):
         # Every field is the services' (a decision is made with the buttons): the page shows no Save.

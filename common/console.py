@@ -10,6 +10,7 @@ selected rows, and only a POST carrying `post=yes` from that page runs it: a sel
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 
 from django import forms
 from django.contrib import admin, messages
@@ -76,11 +77,33 @@ class Decision:
     is_danger: bool = False
 
 
+@cache
+def page_annotated(changelist_class: type) -> type:
+    """The changelist, with `page_annotations()` computed for the rows of the page only: not in the count, not in
+    the query that picks the page's ids. Needs a changelist whose result list is an unsliced queryset of the page
+    (`common.admin.PageByIdsChangeList`)."""
+
+    class PageAnnotatedChangeList(changelist_class):
+        def get_results(self, request):
+            super().get_results(request)
+            self.result_list = self.result_list.annotate(**self.model_admin.page_annotations())
+
+    return PageAnnotatedChangeList
+
+
 class ConsoleMixin:
     """Adds the decisions' buttons to the change page, their confirmation pages, and bulk actions that confirm."""
 
     change_form_template = "admin/ops/change_form.html"
     console_decisions: tuple[Decision, ...] = ()
+
+    def page_annotations(self) -> dict:
+        """Columns a list reads from other tables, as subqueries of the page's own query (e.g. a last error)."""
+        return {}
+
+    def get_changelist(self, request, **kwargs):
+        changelist = super().get_changelist(request, **kwargs)
+        return page_annotated(changelist) if self.page_annotations() else changelist
 
     @property
     def media(self):

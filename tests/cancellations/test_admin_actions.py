@@ -3,7 +3,9 @@ from decimal import Decimal
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from cancellations.models import CancellationPlan, CancellationRequest
 from orders.models import OrderEvent
@@ -315,3 +317,20 @@ def test_staff_without_the_change_permission_may_not_decide(client, cancel_reaso
     assert response.status_code == 403
     request.refresh_from_db()
     assert request.status == "waiting"
+
+
+@pytest.mark.parametrize("url", [REQUESTS_URL, PLANS_URL])
+def test_the_last_error_column_is_read_by_the_page_query_alone(admin_client, channel, cancel_reason, url):
+    # given: a request whose plan's refund failed
+    plan, _ = failed_plan(channel)
+    CancellationRequestFactory(reason=cancel_reason, cancellation_plan=plan, status="approved")
+
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        page = admin_client.get(url).content.decode()
+
+    # then: not in the count nor in the query of the page's ids, which may read thousands of rows
+    assert "sandbox_declined: the sandbox was told to refuse" in page
+    reading_refunds = [query["sql"] for query in queries.captured_queries if "refunds_refund" in query["sql"]]
+    assert len(reading_refunds) == 1
+    assert "COUNT(" not in reading_refunds[0]
