@@ -11,14 +11,18 @@ from cancellations.models import CancellationPlan, CancellationRequest
 from common import dashboard
 from common.dashboard import DashboardCard, dashboard_card
 from refunds.models import BankTransfer, Refund
+from storefront.models import StorefrontSync
 from tests.factories import (
     BankTransferFactory,
     CancellationPlanFactory,
     CancellationRequestFactory,
     ChannelFactory,
     RefundFactory,
+    StorefrontSyncFactory,
     UserFactory,
+    WebhookDeliveryFactory,
 )
+from webhooks.models import WebhookDelivery
 
 pytestmark = pytest.mark.django_db
 
@@ -136,7 +140,10 @@ def test_an_index_serves_every_dashboard_count(admin_client):
     CancellationPlanFactory.create_batch(2, status="failed")
     RefundFactory.create_batch(2, status="processing", leased_until=timezone.now() - timedelta(minutes=1))
     BankTransferFactory.create_batch(2)
-    big_tables = {model._meta.db_table for model in (CancellationRequest, CancellationPlan, Refund, BankTransfer)}
+    StorefrontSyncFactory.create_batch(2)
+    WebhookDeliveryFactory.create_batch(2)
+    watched = (CancellationRequest, CancellationPlan, Refund, BankTransfer, StorefrontSync, WebhookDelivery)
+    big_tables = {model._meta.db_table for model in watched}
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
         cursor.execute("SET LOCAL enable_seqscan = off")
@@ -155,3 +162,18 @@ def test_an_index_serves_every_dashboard_count(admin_client):
         if scanned:
             unserved.append(f"{query['sql']}\n{plan}")
     assert not unserved, "\n\n".join(unserved)
+
+
+def test_failed_storefront_syncs_and_webhook_deliveries_have_their_cards(admin_client):
+    StorefrontSyncFactory(status="failed")
+    StorefrontSyncFactory(status="succeeded")
+    WebhookDeliveryFactory(status="failed")
+    WebhookDeliveryFactory(status="pending")
+
+    shown = cards(admin_client)
+
+    for key in ("storefront_syncs_failed", "webhook_deliveries_failed"):
+        assert int(shown[key]["count"]) == 1, key
+        listing = admin_client.get(shown[key]["url"])
+        assert listing.status_code == 200, key
+        assert listing.context["cl"].result_count == 1, key
