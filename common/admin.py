@@ -1,10 +1,10 @@
 from django.contrib import admin
-from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.views.main import PAGE_VAR, ChangeList
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
-from common.admin_rows import action_checkbox, lean_prefetches, lean_rows, page_results
+from common.admin_rows import action_checkbox, lean_prefetches, lean_rows, page_ids_and_count, page_results
 from common.api.pagination import EXACT_COUNT_LIMIT
 from common.models import IdempotencyRecord
 
@@ -24,10 +24,24 @@ class ChangeListPaginator(Paginator):
     counting at most one row past the limit reads no more than that. Unlike the API, no estimate past the limit: the
     changelist links its last pages, and a page a million rows deep is an OFFSET that walks them all. Ops narrow a
     long list with a filter or a search rather than page through it.
+
+    Given the page the changelist shows (`page_number`), one query reads both the capped count and that page's ids
+    (`page_ids`), where a count then a page would take two round trips.
     """
+
+    def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, page_number=None):
+        super().__init__(object_list, per_page, orphans, allow_empty_first_page)
+        self.page_number = page_number
+        self.page_ids = None  # the ids of page `page_number`, once the count has read them
 
     @cached_property
     def count(self):
+        if self.page_number is not None and not self.orphans:
+            ids, counted = page_ids_and_count(self.object_list, self.page_number, self.per_page, EXACT_COUNT_LIMIT)
+            if ids or self.page_number == 1:
+                self.page_ids = ids
+                return CappedCount(EXACT_COUNT_LIMIT) if counted > EXACT_COUNT_LIMIT else counted
+        # A page past the last one: the count alone, and the changelist says the page does not exist.
         counted = self.object_list.order_by()[: EXACT_COUNT_LIMIT + 1].count()
         return CappedCount(EXACT_COUNT_LIMIT) if counted > EXACT_COUNT_LIMIT else counted
 
@@ -43,7 +57,11 @@ class PageByIdsChangeList(ChangeList):
 
     def get_results(self, request):
         super().get_results(request)
-        page_ids = list(self.result_list.values_list("pk", flat=True))
+        page_ids = None
+        if not self.show_all and (self.multi_page or self.page_num == 1):
+            page_ids = getattr(self.paginator, "page_ids", None)
+        if page_ids is None:
+            page_ids = list(self.result_list.values_list("pk", flat=True))
         # Without the columns no list shows (JSON documents, the record's dates): loading them is much of a page's time.
         self.result_list = (
             lean_rows(self.apply_select_related(self.root_queryset), shown=self.list_display)
@@ -86,6 +104,15 @@ class LargeTableMixin:
 
     def get_changelist(self, request, **kwargs):
         return PageByIdsChangeList
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        if not issubclass(self.paginator, ChangeListPaginator):
+            return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
+        try:
+            page_number = int(request.GET.get(PAGE_VAR, 1))
+        except ValueError:
+            page_number = None
+        return self.paginator(queryset, per_page, orphans, allow_empty_first_page, page_number=page_number)
 
     def action_checkbox(self, obj):
         # Django's own markup, without a widget template rendered per row (a sixth of a 100-row page's time).

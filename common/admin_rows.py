@@ -29,8 +29,8 @@ from django.contrib.admin.utils import (
     display_for_value,
     lookup_field,
 )
-from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
-from django.db import models
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, ObjectDoesNotExist
+from django.db import connections, models
 from django.db.models import Prefetch
 from django.urls import NoReverseMatch, reverse
 from django.utils import dateformat, formats, numberformat, timezone
@@ -376,3 +376,23 @@ def lean_prefetches(model, names) -> list:
         rows = related_model._base_manager.defer(*unshown_fields(related_model, related=True))
         lookups.append(Prefetch(name, queryset=rows))
     return lookups
+
+
+def page_ids_and_count(queryset, page_number: int, per_page: int, cap: int) -> tuple[list, int]:
+    """The ids of page `page_number` of the ordered queryset, and how many rows it has, counted up to cap + 1, in
+    one query: the window's count reads the first cap + 1 rows in the list's order (as a capped COUNT would), and the
+    page is cut from the same rows. A page past them has no ids (count 0)."""
+    if page_number < 1 or (page_number - 1) * per_page > cap:
+        return [], 0
+    capped = queryset.values_list("pk", flat=True)[: cap + 1]
+    try:
+        sql, params = capped.query.sql_with_params()
+    except EmptyResultSet:  # a filter no row can match (an empty IN list)
+        return [], 0
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(
+            f"SELECT *, COUNT(*) OVER () FROM ({sql}) capped LIMIT %s OFFSET %s",
+            [*params, per_page, (page_number - 1) * per_page],
+        )
+        rows = cursor.fetchall()
+    return [row[0] for row in rows], rows[0][-1] if rows else 0

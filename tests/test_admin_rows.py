@@ -3,6 +3,7 @@
 
 from datetime import timedelta
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.contrib import admin
@@ -176,3 +177,27 @@ def test_the_action_checkbox_is_djangos_own(odd_plans, language):
     with translation.override(language):
         for plan in odd_plans:
             assert model_admin.action_checkbox(plan) == admin.ModelAdmin.action_checkbox(model_admin, plan)
+
+
+@pytest.mark.django_db
+def test_the_count_and_the_page_come_from_one_query_and_match_djangos_pages(superuser_client):
+    plans = factories.CancellationPlanFactory.create_batch(25)
+    newest_first = [plan.pk for plan in sorted(plans, key=lambda plan: -plan.pk)]
+    url = changelist_url(CancellationPlan)
+    model_admin = admin.site._registry[CancellationPlan]
+
+    with mock.patch.object(model_admin, "list_per_page", 10):
+        pages = [superuser_client.get(f"{url}?p={number}") for number in (1, 2, 3)]
+        past_the_end = superuser_client.get(f"{url}?p=4")
+        with mock.patch("common.admin.EXACT_COUNT_LIMIT", 15):
+            capped = superuser_client.get(url)
+            past_the_cap = superuser_client.get(f"{url}?p=3")
+
+    for number, page in enumerate(pages, start=1):
+        assert [plan.pk for plan in page.context["cl"].result_list] == newest_first[(number - 1) * 10 : number * 10]
+        assert page.context["cl"].result_count == 25
+    assert past_the_end.status_code == 302
+    assert past_the_end.url.endswith("?e=1")
+    assert str(capped.context["cl"].result_count) == "15+"
+    assert capped.context["cl"].paginator.num_pages == 2
+    assert past_the_cap.status_code == 302
