@@ -8,6 +8,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from cancellations.models import CancellationPlan, CancellationRequest
+from common import console
 from orders.models import OrderEvent
 from refunds.models import Refund
 from tests.factories import (
@@ -334,3 +335,22 @@ def test_the_last_error_column_is_read_by_the_page_query_alone(admin_client, cha
     reading_refunds = [query["sql"] for query in queries.captured_queries if "refunds_refund" in query["sql"]]
     assert len(reading_refunds) == 1
     assert "COUNT(" not in reading_refunds[0]
+
+
+def test_a_decision_over_too_many_rows_is_refused_before_any_confirmation(
+    admin_client, channel, cancel_reason, monkeypatch
+):
+    monkeypatch.setattr(console, "MAX_ROWS_PER_DECISION", 2)
+    requests = [waiting_request(channel, cancel_reason) for _ in range(3)]
+    ids = [str(request.pk) for request in requests]
+
+    shown = admin_client.post(REQUESTS_URL, {"action": "console_approve", "_selected_action": ids}, follow=True)
+    posted = admin_client.post(
+        REQUESTS_URL, {"action": "console_approve", "_selected_action": ids, "post": "yes"}, follow=True
+    )
+
+    for response in (shown, posted):
+        assert "Select at most 2 rows for one decision" in response.content.decode()
+        assert response.templates[0].name != "admin/ops/confirm.html"
+    assert set(CancellationRequest.objects.values_list("status", flat=True)) == {"waiting"}
+    assert not CancellationPlan.objects.exists()
