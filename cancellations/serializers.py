@@ -19,7 +19,6 @@ from common.api.serializers import (
     IdRelatedField,
     JSONObjectField,
     PlainMoneyField,
-    has_nul,
     id_field,
 )
 from common.masking import mask_iban
@@ -29,7 +28,7 @@ from refunds.models import Refund, RefundKind, RefundMethod
 
 class CancellationReasonSerializer(FastReadMixin, serializers.ModelSerializer):
     pk = serializers.IntegerField(read_only=True)
-    translations = serializers.JSONField(
+    translations = JSONObjectField(
         required=False, allow_null=True, help_text='Subject per language, e.g. {"tr": {"subject": "..."}}.'
     )
 
@@ -52,13 +51,6 @@ class CancellationReasonSerializer(FastReadMixin, serializers.ModelSerializer):
         read_only_fields = ("id", "pk", "uuid", "created_date", "modified_date")
         # The column's range on every database (SQLite would not check it).
         extra_kwargs = {"order": {"min_value": 0, "max_value": 2_147_483_647}}
-
-    def validate_translations(self, value):
-        if value is not None and not isinstance(value, dict):
-            raise serializers.ValidationError("A JSON object keyed by language code is required.")
-        if has_nul(value):
-            raise serializers.ValidationError("Text may not contain NUL (U+0000) characters.")
-        return value
 
 
 class _ItemKeyedDictField(serializers.DictField):

@@ -3,9 +3,11 @@
 1. creates the throwaway database DATABASE_URL names (default postgres://postgres@127.0.0.1:5432/omnitron_fuzz),
    migrates it and seeds a small world through the project's services (tests/fuzz/seed.py);
 2. serves it with gunicorn as production does (DEBUG off, no broker: refunds run in-process);
-3. runs `schemathesis run` on /api/schema/ with every check, FUZZ_MAX_EXAMPLES cases per operation and the
-   stateful phase, first as the channel user (`channel_id` fixed to its channel), then as staff; the checks
-   tests/fuzz/exclusions.py turns off, each for one operation, are the only ones not held;
+3. runs `schemathesis run` on /api/schema/ with every check, FUZZ_MAX_EXAMPLES cases per operation (default 15)
+   and the stateful phase, seeded with FUZZ_SEED (fixed by default, so a run is reproducible), first as the channel
+   user (`channel_id` fixed to its channel), then as staff; the checks tests/fuzz/exclusions.py turns off, each for
+   one operation, are the only ones not held. FUZZ_EXTRA_ARGS adds schemathesis options (e.g.
+   `--include-path-regex orders`);
 4. prints the cases generated and the failures per token, drops the database (FUZZ_KEEP_DB=1 keeps it).
 
 Exit status: 0 when both runs pass, 1 on any failure or server error, 2 when the harness itself breaks.
@@ -14,6 +16,7 @@ Exit status: 0 when both runs pass, 1 on any failure or server error, 2 when the
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -65,18 +68,51 @@ def _toml(value) -> str:
     return json.dumps(value)  # a JSON string or number is also a TOML one
 
 
-def _config(*, channel_id: int) -> str:
-    """The schemathesis config: the fixed path parameter, skipped operations and per-operation exclusions."""
-    # A string, as the path parameter's schema says: an integer would make schemathesis take the fixed value for
-    # the invalid one it replaced and report a valid request as "schema-violating request accepted".
-    lines = [f"parameters = {{ {_toml('path.channel_id')} = {_toml(str(channel_id))} }}", ""]
+def _config(*, channel_id: int, operations: set[str]) -> str:
+    """The schemathesis config: the fixed path parameter, every check on, skipped operations and per-operation
+    exclusions (each naming an operation the schema has: a stale entry is an error, not a silent no-op)."""
+    named = [f"{method} {path}" for method, path, _reason in SKIPPED_OPERATIONS]
+    named += [f"{method} {path}" for _check, method, path, _reason in EXCLUSIONS]
+    unknown = sorted(set(named) - operations)
+    if unknown:
+        raise SystemExit(f"tests/fuzz/exclusions.py names operations the schema does not have: {unknown}")
+    lines = [
+        # A string, as the path parameter's schema says: an integer would make schemathesis take the fixed value
+        # for the invalid one it replaced and report a valid request as "schema-violating request accepted".
+        f"parameters = {{ {_toml('path.channel_id')} = {_toml(str(channel_id))} }}",
+        "[cache]",
+        "enabled = false",  # no state carried over from an earlier run: a run depends on its seed alone
+        "[generation]",
+        'database = "none"',
+        # PostgreSQL text cannot hold NUL; every text field refuses it with a 400 (tests/test_hostile_input.py).
+        "allow-x00 = false",
+        # Every check, set here rather than with `--checks all`: the command line would override the
+        # per-operation `enabled = false` below.
+        "[checks]",
+        "enabled = true",
+        "",
+    ]
     # One operation per entry: `include-name` is "METHOD path"; separate include-path and include-method filters
     # would each match on their own (every operation on the path, every operation with the method).
     for method, path, _reason in SKIPPED_OPERATIONS:
         lines += ["[[operations]]", f"include-name = {_toml(f'{method} {path}')}", "enabled = false", ""]
     for check, method, path, _reason in EXCLUSIONS:
-        lines += ["[[operations]]", f"include-name = {_toml(f'{method} {path}')}", f"checks.{check}.enabled = false", ""]
+        lines += [
+            "[[operations]]",
+            f"include-name = {_toml(f'{method} {path}')}",
+            f"checks.{check}.enabled = false",
+            "",
+        ]
     return "\n".join(lines)
+
+
+def _operations(base: str) -> set[str]:
+    """ "METHOD path" of every operation the served schema declares."""
+    schema = httpx.get(f"{base}/api/schema/", params={"format": "json"}, timeout=30).json()
+    methods = {"get", "put", "post", "patch", "delete", "head", "options", "trace"}
+    return {
+        f"{method.upper()} {path}" for path, item in schema["paths"].items() for method in item if method in methods
+    }
 
 
 def _serve(env: dict, log_path: Path) -> tuple[subprocess.Popen, str]:
@@ -105,13 +141,13 @@ def _fuzz(*, label: str, base: str, token: str, config: Path, tmp: Path, env: di
     command = [
         sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run", f"{base}/api/schema/",
         "--header", f"Authorization: Token {token}",
-        "--checks", "all",
         "--max-examples", str(MAX_EXAMPLES),
         "--seed", SEED,
         "--workers", "1",  # two workers hit an internal error of schemathesis
         "--request-timeout", "30",
         "--suppress-health-check", "all",
         "--report", "ndjson", "--report-ndjson-path", str(report),
+        *shlex.split(os.environ.get("FUZZ_EXTRA_ARGS", "")),
     ]  # fmt: skip
     started = time.monotonic()
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
@@ -159,11 +195,11 @@ def main() -> int:
         print(f"seeded in {time.monotonic() - started:.0f} s: channel {world['channel_id']}")
         with tempfile.TemporaryDirectory(prefix="omnitron-fuzz-") as tmp_name:
             tmp = Path(tmp_name)
-            config = tmp / "schemathesis.toml"
-            config.write_text(_config(channel_id=world["channel_id"]))
             log_path = tmp / "gunicorn.log"
             server, base = _serve(env, log_path)
             try:
+                config = tmp / "schemathesis.toml"
+                config.write_text(_config(channel_id=world["channel_id"], operations=_operations(base)))
                 # The channel user first: the staff run may deactivate or change the seeded channel.
                 for label, token in (("channel user", world["channel_token"]), ("staff", world["staff_token"])):
                     results[label] = _fuzz(label=label, base=base, token=token, config=config, tmp=tmp, env=env)
@@ -179,6 +215,7 @@ def main() -> int:
     print("\n===== make fuzz summary =====")
     for label, (code, cases, _output) in results.items():
         print(f"{label:>12}: {cases} cases generated, schemathesis exit {code} ({'ok' if code == 0 else 'FAILED'})")
+    print(f"{'total':>12}: {sum(cases for _code, cases, _output in results.values())} cases, seed {SEED}")
     print(f"server errors in the access log: {len(server_errors)}, tracebacks: {tracebacks}")
     for line in server_errors[:20]:
         print(f"  {line}")
