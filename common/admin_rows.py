@@ -51,6 +51,20 @@ DATE_CHARACTERS = frozenset("bdDEFjlLmMnNoStwWyYz")
 CLOCK_CHARACTERS = frozenset("aAfgGhHiP")
 
 
+class _PageDateFormat(dateformat.DateFormat):
+    """DateFormat with its "a.m."/"p.m." kept for the page: "P" (as in "1:13 p.m.") asks for it on every new minute."""
+
+    def __init__(self, local: datetime.datetime, kept: dict):
+        super().__init__(local)
+        self.kept = kept
+
+    def a(self):
+        key = ("a", self.data.hour > 11)
+        if key not in self.kept:
+            self.kept[key] = super().a()
+        return self.kept[key]
+
+
 class _MomentFormat:
     """dateformat.format(value, format) of local datetimes, the pieces of its output kept by what they depend on:
     the month's name and the "p.m." are translated once a page, not once a value."""
@@ -74,7 +88,7 @@ class _MomentFormat:
             key = (char, day if char in DATE_CHARACTERS else clock)
             piece = kept.get(key)
             if piece is None:
-                formatter = formatter or dateformat.DateFormat(local)
+                formatter = formatter or _PageDateFormat(local, kept)
                 piece = kept[key] = str(getattr(formatter, char)())
             output.append(piece)
             output.append(literals[index])
@@ -123,6 +137,8 @@ class _Formats:
             return value if value else empty
         if type(value) is int:
             return self.number(value)
+        if isinstance(value, models.Model):
+            return str(value)
         if isinstance(value, datetime.datetime):
             return self.moment(value)
         return display_for_value(value, empty, boolean)
@@ -231,9 +247,9 @@ def _column(cl, index: int, name, *, is_link: bool, tag: str, url: Callable | No
             value = _plain(value)
             result = page.value(value, row_empty, row_boolean)
             dated = isinstance(value, (datetime.date, datetime.time))
-        row_class = mark_safe(f' class="{classes} nowrap"' if dated else f' class="{classes}"')
-        return _wrap(tag, row_class, result, url(row) if url else None)
+        return _wrap(tag, nowrap_class if dated else plain_class, result, url(row) if url else None)
 
+    plain_class, nowrap_class = f' class="{classes}"', f' class="{classes} nowrap"'
     return cell
 
 
