@@ -61,7 +61,7 @@ fuzz: install ## schemathesis against gunicorn as staff and as a channel user (P
 worker: install ## A Celery worker (needs CELERY_BROKER_URL)
 	$(VENV)/bin/celery -A omnitron worker --loglevel=INFO --concurrency=2
 
-beat: install ## Celery beat: the refund sweeper and the idempotency purge (needs CELERY_BROKER_URL)
+beat: install ## Celery beat: the sweepers (refunds, storefront syncs, webhook deliveries) and the idempotency purge (needs CELERY_BROKER_URL)
 	$(VENV)/bin/celery -A omnitron beat --loglevel=INFO
 
 gunicorn: migrate ## Collect the static files and serve with gunicorn on http://127.0.0.1:8000

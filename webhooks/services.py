@@ -70,8 +70,12 @@ def private_host_refusal(url: str, *, resolve: bool) -> str:
 
 
 def webhook_url_check(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:  # e.g. an unbalanced IPv6 bracket
+        parts, hostname = None, None
+    if parts is None or parts.scheme not in ("http", "https") or not hostname:
         raise ApplicationError("The URL must be http or https.", code="webhook_url_invalid", field="url")
     refusal = private_host_refusal(url, resolve=False)
     if refusal:
