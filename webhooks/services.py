@@ -92,7 +92,8 @@ def _channel_events_refresh(channel_id: int) -> None:
     for hook_events in Webhook.objects.filter(channel_id=channel_id, is_active=True).values_list("events", flat=True):
         events.update(hook_events)
     channel.webhook_events = sorted(events)
-    channel.save(update_fields=["webhook_events", "modified_date"])
+    # Not the channel's modified_date: the channel as the API shows it did not change.
+    channel.save(update_fields=["webhook_events"])
 
 
 def webhook_create(*, channel: Channel, url: str, events: list[str], secret: str, is_active: bool = True) -> Webhook:
