@@ -14,6 +14,7 @@ import html
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.templatetags.admin_list import (
     _boolean_icon,
@@ -32,6 +33,8 @@ from django.contrib.admin.utils import (
 from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, ObjectDoesNotExist
 from django.db import connections, models
 from django.db.models import Prefetch
+from django.db.models.constants import LOOKUP_SEP
+from django.db.models.query import ModelIterable
 from django.urls import NoReverseMatch, reverse
 from django.utils import dateformat, formats, numberformat, timezone
 from django.utils.html import conditional_escape, escape
@@ -412,3 +415,70 @@ def page_ids_and_count(queryset, page_number: int, per_page: int, cap: int) -> t
         )
         rows = cursor.fetchall()
     return [row[0] for row in rows], rows[0][-1] if rows else 0
+
+
+class ListedRowsFilter(admin.RelatedFieldListFilter):
+    """A foreign-key filter over a small table (channels, reasons), as Django's, that keeps the rows it lists: the
+    page's rows take their related row from them (`with_listed_rows`), not from another query or join."""
+
+    def field_choices(self, field, request, model_admin):
+        if field.choices is not None:
+            return super().field_choices(field, request, model_admin)
+        # field.get_choices(include_blank=False, ordering=ordering), keeping the rows.
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        rows = field.remote_field.model._default_manager.complex_filter(field.get_limit_choices_to())
+        if ordering:
+            rows = rows.order_by(*ordering)
+        self.listed_rows = list(rows)
+        key = field.remote_field.get_related_field().attname
+        return [(getattr(row, key), str(row)) for row in self.listed_rows]
+
+
+def listed_rows_filter(model, spec):
+    """The list_filter entry `spec`, with a ListedRowsFilter for a plain foreign key of `model`."""
+    if not isinstance(spec, str) or LOOKUP_SEP in spec:
+        return spec
+    try:
+        field = model._meta.get_field(spec)
+    except FieldDoesNotExist:
+        return spec
+    if field.many_to_one and field.related_model is not None and field.choices is None:
+        return (spec, ListedRowsFilter)
+    return spec
+
+
+def listed_rows(changelist) -> dict:
+    """{foreign key of the changelist's model: {key: row}} for each filter of the page that listed its rows."""
+    listed = {}
+    for spec in changelist.filter_specs:
+        rows = getattr(spec, "listed_rows", None)
+        if rows is not None and spec.field_path == spec.field.name and spec.field.model is changelist.model:
+            key = spec.field.remote_field.get_related_field().attname
+            listed[spec.field] = {getattr(row, key): row for row in rows}
+    return listed
+
+
+def with_listed_rows(queryset, listed: dict):
+    """The queryset, its rows given their related rows from `listed` as they are loaded (one query for any a filter
+    did not list)."""
+    if not listed:
+        return queryset
+
+    class ListedRowsIterable(ModelIterable):
+        def __iter__(self):
+            rows = list(super().__iter__())
+            for field, by_key in listed.items():
+                missing = {getattr(row, field.attname) for row in rows} - by_key.keys() - {None}
+                if missing:
+                    target = field.remote_field.get_related_field()
+                    found = field.related_model._base_manager.filter(**{f"{target.name}__in": missing})
+                    by_key = {**by_key, **{getattr(row, target.attname): row for row in found}}
+                for row in rows:
+                    key = getattr(row, field.attname)
+                    if key in by_key:
+                        field.set_cached_value(row, by_key[key])
+            yield from rows
+
+    queryset = queryset.all()
+    queryset._iterable_class = ListedRowsIterable
+    return queryset

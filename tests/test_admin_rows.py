@@ -11,9 +11,9 @@ from django.test import RequestFactory
 from django.utils import timezone, translation
 from django.utils.html import format_html
 
-from cancellations.models import CancellationPlan
+from cancellations.models import CancellationPlan, CancellationRequest
 from common.admin import LargeTableMixin
-from common.admin_rows import _django_rows, page_rows
+from common.admin_rows import ListedRowsFilter, _django_rows, page_rows, with_listed_rows
 from tests import factories
 from tests.test_admin_scale import CREATE_ROWS, changelist_url
 
@@ -201,3 +201,34 @@ def test_the_count_and_the_page_come_from_one_query_and_match_djangos_pages(supe
     assert str(capped.context["cl"].result_count) == "15+"
     assert capped.context["cl"].paginator.num_pages == 2
     assert past_the_cap.status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_small_tables_filter_lists_what_djangos_lists_and_serves_the_rows_it_listed(
+    superuser_client, django_assert_num_queries
+):
+    CREATE_ROWS[CancellationRequest](3)
+    changelist = superuser_client.get(changelist_url(CancellationRequest)).context["cl"]
+    specs = {getattr(spec, "field_path", None): spec for spec in changelist.filter_specs}
+
+    for name in ("channel", "reason"):
+        spec = specs[name]
+        assert isinstance(spec, ListedRowsFilter)
+        assert spec.lookup_choices == spec.field.get_choices(include_blank=False)
+    with django_assert_num_queries(0):
+        shown = [(row.channel.name, row.reason.subject) for row in changelist.result_list]
+    assert shown == [(row.channel.name, row.reason.subject) for row in CancellationRequest.objects.order_by("-id")]
+
+
+@pytest.mark.django_db
+def test_a_related_row_the_filter_did_not_list_is_fetched_once_for_the_page(django_assert_num_queries):
+    plans = factories.CancellationPlanFactory.create_batch(4)
+    listed = {CancellationPlan._meta.get_field("channel"): {plans[0].channel_id: plans[0].channel}}
+
+    with django_assert_num_queries(2):  # the plans, then the channels not listed
+        rows = list(with_listed_rows(CancellationPlan.objects.order_by("id"), listed))
+    with django_assert_num_queries(0):
+        names = [row.channel.name for row in rows]
+
+    assert names == [plan.channel.name for plan in plans]
+    assert rows[0].channel is plans[0].channel

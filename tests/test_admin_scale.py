@@ -84,9 +84,9 @@ CREATE_ROWS = {
 }
 
 # Session, user, each filter's choices from a small table, the capped count with the page's ids (one query), its
-# rows, and one query per prefetched relation.
+# rows, and one query per prefetched relation (none for a small table a filter lists).
 CHANGELIST_QUERIES = {
-    CancellationRequest: 8,  # filters: channels, reasons; prefetched: reason, channel
+    CancellationRequest: 6,  # filters: channels, reasons (whose rows also serve the page's channel and reason)
     Order: 5,  # filters: channels
     OrderItem: 5,  # filters: channels
     OrderEvent: 4,
