@@ -4,16 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
-from common.admin_rows import (
-    action_checkbox,
-    lean_prefetches,
-    lean_rows,
-    listed_rows,
-    listed_rows_filter,
-    page_ids_and_count,
-    page_results,
-    with_listed_rows,
-)
+from common.admin_rows import action_checkbox, listed_rows_filter, page_ids_and_count, page_queryset, page_results
 from common.api.pagination import EXACT_COUNT_LIMIT
 from common.models import IdempotencyRecord
 
@@ -71,22 +62,7 @@ class PageByIdsChangeList(ChangeList):
             page_ids = getattr(self.paginator, "page_ids", None)
         if page_ids is None:
             page_ids = list(self.result_list.values_list("pk", flat=True))
-        # The related rows a filter already listed (channels, reasons) are taken from it, neither joined nor fetched.
-        listed = listed_rows(self)
-        listed_names = {field.name for field in listed}
-        rows = self.root_queryset
-        if isinstance(self.list_select_related, list | tuple):
-            rows = rows.select_related(*[name for name in self.list_select_related if name not in listed_names])
-        else:
-            rows = self.apply_select_related(rows)
-        prefetched = [name for name in self.model_admin.list_prefetch_related if name not in listed_names]
-        # Without the columns no list shows (JSON documents, the record's dates): loading them is much of a page's time.
-        self.result_list = (
-            with_listed_rows(lean_rows(rows, shown=self.list_display), listed)
-            .prefetch_related(*lean_prefetches(self.model, prefetched))
-            .filter(pk__in=page_ids)
-            .order_by(*self.queryset.query.order_by)
-        )
+        self.result_list = page_queryset(self, page_ids)
 
     @cached_property
     def page_results(self):

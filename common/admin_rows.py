@@ -482,3 +482,28 @@ def with_listed_rows(queryset, listed: dict):
     queryset = queryset.all()
     queryset._iterable_class = ListedRowsIterable
     return queryset
+
+
+def page_queryset(changelist, page_ids: list):
+    """The page's rows, by their ids, in the list's order, with what the columns read: the relations
+    `list_select_related` joins and `list_prefetch_related` fetches, but those a filter already listed (channels,
+    reasons), which are taken from it; without the columns no list shows (`lean_rows`)."""
+    model_admin = changelist.model_admin
+    select = changelist.list_select_related
+    listed = listed_rows(changelist) if isinstance(select, list | tuple) else {}
+    # A relation the page follows further (channel__owner) is joined as declared.
+    paths = [*(select if listed else ()), *model_admin.list_prefetch_related]
+    listed = {field: rows for field, rows in listed.items() if not any(p.startswith(f"{field.name}__") for p in paths)}
+    names = {field.name for field in listed}
+    rows = changelist.root_queryset
+    if isinstance(select, list | tuple):
+        rows = rows.select_related(*[name for name in select if name not in names])
+    else:
+        rows = changelist.apply_select_related(rows)
+    prefetched = [name for name in model_admin.list_prefetch_related if name not in names]
+    return (
+        with_listed_rows(lean_rows(rows, shown=changelist.list_display), listed)
+        .prefetch_related(*lean_prefetches(changelist.model, prefetched))
+        .filter(pk__in=page_ids)
+        .order_by(*changelist.queryset.query.order_by)
+    )
