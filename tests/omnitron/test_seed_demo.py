@@ -165,7 +165,7 @@ def test_a_changed_password_on_a_second_run_replaces_the_token():
 def test_seed_demo_gives_every_ops_screen_something_to_show():
     # when: real commits, after which refunds run in-process as `make run` runs them
     seed()
-    seed()
+    output = seed()
 
     # then: requests in every state, three of them waiting a decision
     requests = CancellationRequest.objects.filter(order_item__order__number__startswith="DEMO-OPS-")
@@ -191,3 +191,7 @@ def test_seed_demo_gives_every_ops_screen_something_to_show():
     # bank transfers to export, and loyalty money paid out
     assert BankTransfer.objects.filter(status="pending").exists()
     assert LoyaltyTransaction.objects.exists()
+    assert (
+        "For ops, in the admin: 3 request(s) waiting a decision, 1 refund(s) failed, 2 bank transfer(s) to export."
+        in output
+    )

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from cancellations.models import CancellationReason, CancellationType
+from cancellations.models import CancellationReason, CancellationRequest, CancellationRequestStatus, CancellationType
 from cancellations.services import (
     RequestInput,
     cancellation_request_approve,
@@ -33,7 +33,7 @@ from common.errors import ApplicationError
 from orders.models import Order, OrderItem, OrderStatus, PaymentOption
 from orders.serializers import OrderCreateInputSerializer, order_intake
 from orders.services import order_create, order_item_status_update
-from refunds.models import Refund, RefundStatus
+from refunds.models import BankTransfer, BankTransferStatus, Refund, RefundStatus
 
 User = get_user_model()
 
@@ -396,9 +396,14 @@ class Command(BaseCommand):
     def _report(self, *, created, channel, staff_password, staff_token, channel_password, channel_token) -> None:
         made = ", ".join(f"{count} {what}" for what, count in created.items() if count)
         orders = Order.objects.filter(channel=channel).count()
+        waiting = CancellationRequest.objects.filter(channel=channel, status=CancellationRequestStatus.WAITING).count()
+        failed = Refund.objects.filter(channel=channel, status=RefundStatus.FAILED).count()
+        to_export = BankTransfer.objects.filter(refund__channel=channel, status=BankTransferStatus.PENDING).count()
         lines = [
             f"Created: {made}." if made else "Nothing new to create: the demo data is already there.",
             f'Demo channel "{channel.name}" has {orders} orders.',
+            f"For ops, in the admin: {waiting} request(s) waiting a decision, {failed} refund(s) failed, "
+            f"{to_export} bank transfer(s) to export.",
             "",
             f"Channel id:     {channel.pk}",
             f"Server:         {BASE_URL}  (make run, or: python manage.py runserver 127.0.0.1:8000)",
