@@ -211,6 +211,7 @@ class ConsoleMixin:
             "decision": decision,
             "previews": previews,
             "decidable": sum(1 for p in previews if not p["preview"].refusal),
+            "grand_total": _totals([line for p in previews if not p["preview"].refusal for line in p["preview"].lines]),
             "cancel_url": cancel_url,
             "is_bulk": is_bulk,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,

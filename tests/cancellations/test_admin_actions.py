@@ -89,6 +89,7 @@ def test_a_select_all_approval_stops_at_the_confirmation(admin_client, channel, 
     assert response.status_code == 200
     assert response.templates[0].name == "admin/ops/confirm.html"
     assert "Yes, approve 3" in response.content.decode()
+    assert "In all: 90.00 TRY" in response.content.decode()
     assert set(CancellationRequest.objects.values_list("status", flat=True)) == {"waiting"}
     assert not CancellationPlan.objects.exists()
     assert not LogEntry.objects.exists()
