@@ -7,6 +7,10 @@ time. `page_rows` compiles one renderer per column (the field and how it display
 links to the row) and then only reads and formats each row's values. Its output is the same HTML as Django's
 (`tests/test_admin_rows.py` compares them); a page Django renders differently (editable rows, a popup) is left to
 Django.
+
+The rest is how common.admin.LargeTableMixin loads a page: its capped count and ids in one query
+(`page_ids_and_count`), its rows without the columns no list shows (`lean_rows`), and their channel or reason from
+the rows the page's filter already listed (`ListedRowsFilter`, `with_listed_rows`).
 """
 
 import datetime
