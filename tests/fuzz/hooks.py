@@ -16,6 +16,8 @@ def filter_path_parameters(context, path_parameters):
     operation = context.operation
     if operation is None or "/users/{id}/" not in operation.path or operation.method.upper() == "GET":
         return True
+    if not isinstance(path_parameters, dict):
+        return True  # a negative case may have none: nothing it names is protected
     try:
         return int(path_parameters.get("id")) not in PROTECTED_USER_IDS
     except (TypeError, ValueError):

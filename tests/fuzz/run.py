@@ -4,10 +4,10 @@
    migrates it and seeds a small world through the project's services (tests/fuzz/seed.py);
 2. serves it with gunicorn as production does (DEBUG off, no broker: refunds run in-process);
 3. runs `schemathesis run` on /api/schema/ with every check, FUZZ_MAX_EXAMPLES cases per operation (default 15)
-   and the stateful phase, seeded with FUZZ_SEED (fixed by default, so a run is reproducible), first as the channel
-   user (`channel_id` fixed to its channel), then as staff; the checks tests/fuzz/exclusions.py turns off, each for
-   one operation, are the only ones not held. FUZZ_EXTRA_ARGS adds schemathesis options (e.g.
-   `--include-path-regex orders`);
+   and ten times as many stateful scenarios, seeded with FUZZ_SEED (fixed by default, so a run is reproducible),
+   first as the channel user (`channel_id` fixed to its channel), then as staff; the checks
+   tests/fuzz/exclusions.py turns off, each for one operation, are the only ones not held. FUZZ_EXTRA_ARGS adds
+   schemathesis options (e.g. `--include-path-regex orders`);
 4. prints the cases generated and the failures per token, drops the database (FUZZ_KEEP_DB=1 keeps it).
 
 Exit status: 0 when both runs pass, 1 on any failure or server error, 2 when the harness itself breaks.
@@ -34,6 +34,7 @@ from tests.processes import free_port, gunicorn_command
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/omnitron_fuzz"
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "15"))
+STATEFUL_EXAMPLES = 10 * MAX_EXAMPLES
 SEED = os.environ.get("FUZZ_SEED", "20260101")
 
 
@@ -83,6 +84,7 @@ def _config(*, channel_id: int, operations: set[str]) -> str:
         "[cache]",
         "enabled = false",  # no state carried over from an earlier run: a run depends on its seed alone
         "[generation]",
+        f"max-examples = {MAX_EXAMPLES}",
         'database = "none"',
         # PostgreSQL text cannot hold NUL; every text field refuses it with a 400 (tests/test_hostile_input.py).
         "allow-x00 = false",
@@ -90,6 +92,10 @@ def _config(*, channel_id: int, operations: set[str]) -> str:
         # per-operation `enabled = false` below.
         "[checks]",
         "enabled = true",
+        # A stateful scenario is a chain of calls following the schema's links (create, then read, change, delete
+        # what was created): ten times as many as single cases per operation, still seconds.
+        "[phases.stateful.generation]",
+        f"max-examples = {STATEFUL_EXAMPLES}",
         "",
     ]
     # One operation per entry: `include-name` is "METHOD path"; separate include-path and include-method filters
@@ -141,7 +147,6 @@ def _fuzz(*, label: str, base: str, token: str, config: Path, tmp: Path, env: di
     command = [
         sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run", f"{base}/api/schema/",
         "--header", f"Authorization: Token {token}",
-        "--max-examples", str(MAX_EXAMPLES),
         "--seed", SEED,
         "--workers", "1",  # two workers hit an internal error of schemathesis
         "--request-timeout", "30",
