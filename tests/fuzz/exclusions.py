@@ -71,8 +71,10 @@ EXCLUSIONS: list[tuple[str, str, str, str]] = [
     (REJECT, "POST", "/api/channel/{channel_id}/integration_actions/", LENIENT_TEXT),
     (REJECT, "PUT", "/api/channel/{channel_id}/integration_actions/{id}/", LENIENT_TEXT),
     (REJECT, "PATCH", "/api/channel/{channel_id}/integration_actions/{id}/", LENIENT_TEXT),
-    # DELETE deactivates: the reason stays readable, as API.md says.
+    # DELETE deactivates: the reason stays readable, as API.md says. A stateful scenario (DELETE, then GET) reports
+    # the finding on the GET.
     ("use_after_free", "DELETE", "/api/i1/cancellation_reasons/{id}/", "DELETE deactivates (is_active false)"),
+    ("use_after_free", "GET", "/api/i1/cancellation_reasons/{id}/", "a reason DELETE deactivated stays readable"),
 ]
 
 # Operations the fuzzer does not call at all, with the reason.
