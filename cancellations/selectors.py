@@ -9,21 +9,12 @@ from cancellations.pricing import ZERO, LineInput, plan_price
 from cancellations.strategies import strategy_for_channel
 from channels.models import SyncContentType
 from channels.selectors import unsynced
+from common.models import ATTRIBUTE_FIELDS, attribute_fields
 from orders.models import Order
 from refunds.models import Refund, RefundKind
 
 # Past this many open units an item's refund_by_quantity lists 1..this and the whole open quantity.
 REFUND_BY_QUANTITY_MAX_ROWS = 100
-
-
-# The JSON documents every row carries (BaseModel). Decoding them is most of the cost of reading a row, so a list
-# reads only those its serializer shows (the detailed shape shows the item's and the customer's, and the product's
-# `attributes`).
-ATTRIBUTE_FIELDS = ("attributes", "attributes_kwargs", "localized_attributes", "localized_attributes_kwargs")
-
-
-def _unshown(path: str, fields) -> list[str]:
-    return [f"{path}__{field}" for field in fields]
 
 
 def cancellation_request_list(*, channel_id: int, detailed: bool = False) -> QuerySet[CancellationRequest]:
@@ -33,17 +24,18 @@ def cancellation_request_list(*, channel_id: int, detailed: bool = False) -> Que
     not joined: the caller attaches the one it holds (`with_channel`)."""
     requests = CancellationRequest.objects.filter(channel_id=channel_id)
     if not detailed:
-        return requests.select_related("easy_return").defer(*_unshown("easy_return", ATTRIBUTE_FIELDS))
+        return requests.select_related("easy_return").defer(*attribute_fields("easy_return"))
     return requests.select_related(
         "reason",
         "easy_return",
         "order_item__product",
         "order_item__order__customer",
     ).defer(
-        *_unshown("easy_return", ATTRIBUTE_FIELDS),
-        *_unshown("reason", ATTRIBUTE_FIELDS),
-        *_unshown("order_item__order", (*ATTRIBUTE_FIELDS, "extra_field")),
-        *_unshown("order_item__product", ATTRIBUTE_FIELDS[1:]),
+        # what the detailed shape does not show: it shows the item's and the customer's attribute documents and
+        # the product's `attributes`
+        *attribute_fields("easy_return", "reason"),
+        *attribute_fields("order_item__order", fields=(*ATTRIBUTE_FIELDS, "extra_field")),
+        *attribute_fields("order_item__product", fields=ATTRIBUTE_FIELDS[1:]),
     )
 
 
@@ -67,9 +59,9 @@ def cancellation_request_updates_list(*, channel_id: int) -> QuerySet[Cancellati
 
 def cancellation_plan_list(*, channel_id: int | None = None) -> QuerySet[CancellationPlan]:
     # The plan serializers show none of the JSON documents of plans and refunds (nor a refund's instructions).
-    queryset = CancellationPlan.objects.defer(*ATTRIBUTE_FIELDS).prefetch_related(
+    queryset = CancellationPlan.objects.defer(*attribute_fields()).prefetch_related(
         Prefetch("items", queryset=CancellationPlanItem.objects.order_by("id")),
-        Prefetch("refunds", queryset=Refund.objects.defer(*ATTRIBUTE_FIELDS, "instructions").order_by("id")),
+        Prefetch("refunds", queryset=Refund.objects.defer(*attribute_fields(), "instructions").order_by("id")),
     )
     if channel_id is not None:
         queryset = queryset.filter(channel_id=channel_id)

@@ -6,6 +6,16 @@ from django.db import models
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
+# BaseModel's JSON documents. Decoding them is most of the cost of reading a row: lists leave unread those their
+# serializer does not show (`attribute_fields` names them for `defer()`).
+ATTRIBUTE_FIELDS = ("attributes", "attributes_kwargs", "localized_attributes", "localized_attributes_kwargs")
+
+
+def attribute_fields(*paths: str, fields=ATTRIBUTE_FIELDS) -> list[str]:
+    """`fields` of the rows the lookup paths lead to (e.g. "order_item__order"; "" or no path: the row itself)."""
+    return [f"{path}__{field}" if path else field for path in paths or ("",) for field in fields]
+
+
 class BaseModel(models.Model):
     """Fields every Omnitron resource carries."""
 

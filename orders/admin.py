@@ -1,11 +1,10 @@
 from django.contrib import admin
 
 from common.admin import LargeTableMixin
+from common.models import ATTRIBUTE_FIELDS
 from orders.models import Customer, Order, OrderEvent, OrderItem, Product
 
 RECORD_FIELDS = ("uuid", "created_date", "modified_date")
-# The channel's own data on a row, kept as sent.
-ATTRIBUTE_FIELDS = ("attributes", "attributes_kwargs", "localized_attributes", "localized_attributes_kwargs")
 
 
 class ServiceOwnedAdmin(admin.ModelAdmin):

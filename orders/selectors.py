@@ -2,23 +2,17 @@ from django.db.models import Prefetch, QuerySet
 
 from channels.models import SyncContentType
 from channels.selectors import unsynced
+from common.models import attribute_fields
 from orders.models import Order, OrderItem
-
-# The JSON documents every row carries (BaseModel). The order serializers show none of them (only `extra_field`),
-# and decoding them is most of the cost of reading a row: order lists leave them unread.
-ATTRIBUTE_FIELDS = ("attributes", "attributes_kwargs", "localized_attributes", "localized_attributes_kwargs")
-
-
-def _unshown(*paths: str) -> list[str]:
-    return [f"{path}__{field}" if path else field for path in paths for field in ATTRIBUTE_FIELDS]
 
 
 def order_list(*, channel_id: int | None = None) -> QuerySet[Order]:
     """Orders shaped for the detail serializer: the same number of queries for one order or a hundred."""
-    items = OrderItem.objects.select_related("product").defer(*_unshown("", "product")).order_by("id")
+    # The order serializers show none of the rows' attribute documents (only `extra_field`).
+    items = OrderItem.objects.select_related("product").defer(*attribute_fields("", "product")).order_by("id")
     queryset = (
         Order.objects.select_related("customer")
-        .defer(*_unshown("", "customer"))
+        .defer(*attribute_fields("", "customer"))
         .prefetch_related(Prefetch("items", queryset=items))
     )
     if channel_id is not None:

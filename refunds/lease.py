@@ -8,6 +8,7 @@ PostgreSQL against the conditions, so two workers never lease the same attempt.
 """
 
 from datetime import datetime
+from functools import cache
 from uuid import UUID
 
 from django.db import connection
@@ -31,6 +32,7 @@ def _instance(model, values):
     return model.from_db(connection.alias, [field.attname for field in fields], converted)
 
 
+@cache
 def _statement() -> str:
     refunds = Refund._meta.db_table
     orders = Order._meta.db_table

@@ -85,7 +85,7 @@ def _fast_reader(field, columns: set[str]):
     attribute = _plain_attribute(field)
     if attribute is None or attribute not in columns:
         return None
-    if isinstance(field, serializers.PrimaryKeyRelatedField) and type(field) in (serializers.PrimaryKeyRelatedField,):
+    if type(field) is serializers.PrimaryKeyRelatedField:
         if field.pk_field is not None or not field.use_pk_only_optimization():
             return None
         # The foreign key's column: no related row is loaded or needed.
@@ -103,15 +103,9 @@ class FastReadMixin:
     def _read_plan(self):
         plan = self.__dict__.get("_fast_read_plan")
         if plan is None:
-            plan = []
             columns = _model_columns(getattr(getattr(self, "Meta", None), "model", None))
-            for field in self._readable_fields:
-                reader = _fast_reader(field, columns)
-                if reader is None:
-                    plan.append((field.field_name, None, field))
-                else:
-                    plan.append((field.field_name, reader, field))
-            self._fast_read_plan = plan = tuple(plan)
+            plan = tuple((field.field_name, _fast_reader(field, columns), field) for field in self._readable_fields)
+            self._fast_read_plan = plan
         return plan
 
     def to_representation(self, instance):
