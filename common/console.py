@@ -141,8 +141,8 @@ class ConsoleMixin:
             f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_decide", args=[obj.pk, decision.name]
         )
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        obj = self.get_object(request, unquote(object_id))
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The row the change page already loaded: its decisions' buttons need no second read of it.
         tools = []
         if obj is not None and self.has_decision_permission(request):
             tools = [
@@ -150,8 +150,8 @@ class ConsoleMixin:
                 for d in self.console_decisions
                 if d.applies(obj)
             ]
-        extra_context = {**(extra_context or {}), "console_tools": tools}
-        return super().change_view(request, object_id, form_url, extra_context)
+        context["console_tools"] = tools
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def decision_view(self, request, object_id, decision_name):
         decision = self.console_decision(decision_name)

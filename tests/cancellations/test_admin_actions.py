@@ -175,6 +175,21 @@ def test_the_request_page_masks_the_iban_and_filters_by_channel(admin_client, ch
     assert f">{request.pk}<" in listing.content.decode()
 
 
+def test_the_request_page_reads_its_row_once(admin_client, channel, cancel_reason):
+    # Its decisions' buttons are worked out from the row the page loaded, not from a second read of it.
+    request = waiting_request(channel, cancel_reason)
+
+    with CaptureQueriesContext(connection) as queries:
+        page = admin_client.get(f"{REQUESTS_URL}{request.pk}/change/").content.decode()
+
+    assert f"{REQUESTS_URL}{request.pk}/decide/approve/" in page
+    table = CancellationRequest._meta.db_table
+    row_reads = [
+        q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT") and f'FROM "{table}"' in q["sql"]
+    ]
+    assert len(row_reads) == 1, row_reads
+
+
 def failed_plan(channel, *, payment_reference="sandbox-fail-1"):
     order = order_with_items(channel=channel, payment_reference=payment_reference)
     plan = CancellationPlan.objects.create(order=order, channel=channel, plan_type="cancel", status="failed")
