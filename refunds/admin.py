@@ -58,9 +58,15 @@ def refunds_outcome(refunds: list[Refund], *, is_retry: bool = False) -> tuple[s
     return f"queued: {waiting} refund(s) of {total:.2f} {currency} wait for a worker", messages.SUCCESS
 
 
-class LeaseFilter(admin.SimpleListFilter):
-    """Refunds a worker took and has not finished: past their lease the worker is presumed gone (the sweeper picks
+def past_lease(refunds=None):
+    """Refunds a worker took and has not finished, past their lease: the worker is presumed gone (the sweeper picks
     them up again). Served by the (status, leased_until) index."""
+    refunds = Refund.objects.all() if refunds is None else refunds
+    return refunds.filter(status=RefundStatus.PROCESSING, leased_until__lt=timezone.now())
+
+
+class LeaseFilter(admin.SimpleListFilter):
+    """Refunds processing past their lease (`past_lease`)."""
 
     title = "lease"
     parameter_name = "lease"
@@ -70,7 +76,7 @@ class LeaseFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "expired":
-            return queryset.filter(status=RefundStatus.PROCESSING, leased_until__lt=timezone.now())
+            return past_lease(queryset)
         return queryset
 
 
@@ -282,12 +288,7 @@ dashboard_card(
 
 
 def _oldest_lease_detail() -> str | None:
-    oldest = (
-        Refund.objects.filter(status=RefundStatus.PROCESSING, leased_until__lt=timezone.now())
-        .order_by("leased_until")
-        .values_list("leased_until", flat=True)
-        .first()
-    )
+    oldest = past_lease().order_by("leased_until").values_list("leased_until", flat=True).first()
     return f"lease ran out {timesince(oldest)} ago" if oldest else None
 
 
@@ -296,7 +297,7 @@ dashboard_card(
         key="refunds_stuck",
         title="Refunds stuck in processing",
         model=Refund,
-        rows=lambda: Refund.objects.filter(status=RefundStatus.PROCESSING, leased_until__lt=timezone.now()),
+        rows=past_lease,
         changelist_query="lease=expired",
         detail=_oldest_lease_detail,
         tone="danger",
