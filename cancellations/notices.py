@@ -23,6 +23,9 @@ class Notices:
     def __init__(self, channel):
         self.channel = channel
         self._events: list[tuple[str, Callable[[], dict]]] = []
+        # A plan's data by id, built once per `send` (a cancel with nothing to pay back reports its plan created and
+        # completed: one read of it serves both).
+        self._plans: dict[int, dict] = {}
 
     def _add(self, event_type: str, data: Callable[[], dict]) -> None:
         if webhook_wanted(self.channel, event_type):
@@ -43,9 +46,13 @@ class Notices:
             )
 
     def plan(self, event_type: str, plan: CancellationPlan) -> None:
-        self._add(
-            event_type, lambda: CancellationPlanSerializer(selectors.cancellation_plan_list().get(pk=plan.pk)).data
-        )
+        self._add(event_type, lambda: self._plan_data(plan.pk))
+
+    def _plan_data(self, plan_id: int) -> dict:
+        if plan_id not in self._plans:
+            plan = selectors.cancellation_plan_list().get(pk=plan_id)
+            self._plans[plan_id] = CancellationPlanSerializer(plan).data
+        return self._plans[plan_id]
 
     def refund(self, event_type: str, refund: Refund) -> None:
         self._add(event_type, lambda: RefundSerializer(refund).data)
@@ -68,3 +75,4 @@ class Notices:
         if self._events:
             webhook_events_emit(channel=self.channel, events=[(kind, data()) for kind, data in self._events])
             self._events = []
+            self._plans = {}

@@ -35,9 +35,13 @@ def channel_with(*, storefront=False, events=(), inactive_events=()):
     return channel
 
 
-def cancel_queries(channel, capture) -> int:
+def cancel_queries(channel, capture, **order_kwargs) -> int:
     order = order_with_items(
-        channel=channel, lines=[(Decimal("10.00"), 1), (Decimal("20.00"), 2)], payment_reference="TX-1", remote_id="R1"
+        channel=channel,
+        lines=[(Decimal("10.00"), 1), (Decimal("20.00"), 2)],
+        payment_reference="TX-1",
+        remote_id="R1",
+        **order_kwargs,
     )
     reason = CancellationReasonFactory(cancellation_type="cancel")
     with CaptureQueriesContext(connection) as captured, capture(execute=False):
@@ -87,3 +91,15 @@ def test_listened_events_cost_their_data_and_one_insert(django_capture_on_commit
     assert cancel_queries(both, capture) == baseline + 7
     # a refund's data is the refund row in hand: the subscriptions (1) and the INSERT (1)
     assert refund_queries(channel_with(events=["refund.succeeded"]), capture) == refund_baseline + 2
+
+
+def test_a_plan_created_and_completed_by_one_cancel_is_read_once(django_capture_on_commit_callbacks):
+    # Nothing to pay back: the cancel completes its plan at once and reports it created and completed, both events
+    # built from one read of the plan and written in the same INSERT.
+    capture = django_capture_on_commit_callbacks
+    created = channel_with(events=["cancellation_plan.created"])
+    both = channel_with(events=["cancellation_plan.created", "cancellation_plan.completed"])
+
+    assert cancel_queries(both, capture, payment_option="pay_on_delivery") == cancel_queries(
+        created, capture, payment_option="pay_on_delivery"
+    )
