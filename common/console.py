@@ -71,10 +71,15 @@ class Decision:
     applies: Callable[[object], bool]
     preview: Callable[[object], Preview]
     # Runs the service for one row, as `user`.
-    perform: Callable[[object, object], Outcome]
-    # For a bulk decision over many rows at once (an export is one file): rows, user -> Outcome.
+    perform: Callable[[object, object], Outcome] | None = None
+    # Or, for a decision made over all its rows at once (an export is one file): rows, user -> Outcome. A change
+    # page's decision runs it over its one row.
     perform_many: Callable[[list, object], Outcome] | None = None
     is_danger: bool = False
+
+    def __post_init__(self):
+        if (self.perform is None) == (self.perform_many is None):
+            raise TypeError(f"Decision {self.name!r} needs exactly one of perform and perform_many.")
 
 
 @cache

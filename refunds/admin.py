@@ -187,7 +187,6 @@ EXPORT = Decision(
     past="exported",
     applies=lambda transfer: transfer.status in (BankTransferStatus.PENDING, BankTransferStatus.EXPORTED),
     preview=transfer_preview,
-    perform=lambda transfer, user: transfers_export([transfer], user),
     perform_many=transfers_export,
 )
 MARK_PAID = Decision(
@@ -196,7 +195,6 @@ MARK_PAID = Decision(
     past="marked paid",
     applies=lambda transfer: transfer.status == BankTransferStatus.EXPORTED,
     preview=transfer_preview,
-    perform=lambda transfer, user: transfers_mark_paid([transfer], user),
     perform_many=transfers_mark_paid,
 )
 
