@@ -26,6 +26,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 from celery import current_app as app
+from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -60,6 +61,8 @@ class OutboxRow(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     # Retries stop after this moment (null: only the policy's number of attempts limits them).
     retry_until = models.DateTimeField(null=True, blank=True)
+    # The other side's answer to the last attempt (null: no answer, e.g. a timeout).
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     created_date = models.DateTimeField(auto_now_add=True, db_index=True)
     modified_date = models.DateTimeField(auto_now=True)
 
@@ -179,10 +182,8 @@ class Outbox:
     model: type[OutboxRow]
     call: Callable[[OutboxRow], Attempt]
     policy: Callable[[], RetryPolicy]
-    lease_seconds: Callable[[], int]
+    lease_seconds: Callable[[], int] = lambda: settings.OUTBOX_LEASE_SECONDS
     recorded: Callable[[OutboxRow, Attempt], None] | None = None
-    # Fields of the row the attempt also sets, in the same fenced UPDATE (e.g. the answer's status code).
-    fields_of: Callable[[Attempt], dict] | None = None
     select_related: tuple[str, ...] = ()
 
     # Sending ---------------------------------------------------------------------------------------------------
@@ -250,9 +251,7 @@ class Outbox:
     def record(self, row: OutboxRow, attempt: Attempt) -> OutboxRow | None:
         """Make the attempt's outcome durable, if the lease is still `row`'s; None when it was taken over."""
         now = timezone.now()
-        changes = self._changes(row, attempt, now)
-        if self.fields_of is not None:
-            changes.update(self.fields_of(attempt))
+        changes = {**self._changes(row, attempt, now), "response_status": attempt.details.get("status_code")}
         with transaction.atomic():
             written = self.model.objects.filter(
                 pk=row.pk, status=OutboxStatus.PROCESSING, lease_token=row.lease_token

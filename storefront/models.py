@@ -18,8 +18,6 @@ class StorefrontSync(OutboxRow):
     remote_id = models.CharField(max_length=128, blank=True)
     # Sent as the store's cancel reason: the subject of the reason of the last cancelled item.
     reason = models.CharField(max_length=255, blank=True)
-    # The store's answer to the last attempt (null: no answer, e.g. a timeout).
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]

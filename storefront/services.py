@@ -120,9 +120,7 @@ STOREFRONT_OUTBOX = Outbox(
     model=StorefrontSync,
     call=_call_store,
     policy=_policy,
-    lease_seconds=lambda: settings.OUTBOX_LEASE_SECONDS,
     recorded=_recorded,
-    fields_of=lambda attempt: {"response_status": attempt.details.get("status_code")},
     select_related=("channel",),
 )
 

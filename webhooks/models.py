@@ -45,8 +45,6 @@ class WebhookDelivery(OutboxRow):
     event_id = models.UUIDField()
     event_type = models.CharField(max_length=64, choices=WebhookEventType.choices)
     body = models.TextField()
-    # The receiver's answer to the last attempt (null: no answer, e.g. a timeout).
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]

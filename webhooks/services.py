@@ -218,9 +218,7 @@ WEBHOOK_OUTBOX = Outbox(
     model=WebhookDelivery,
     call=_deliver,
     policy=_policy,
-    lease_seconds=lambda: settings.OUTBOX_LEASE_SECONDS,
     recorded=_recorded,
-    fields_of=lambda attempt: {"response_status": attempt.details.get("status_code")},
     select_related=("webhook",),
 )
 
