@@ -140,11 +140,13 @@ class ConsoleMixin:
             *super().get_urls(),
         ]
 
-    def decision_url(self, obj, decision: Decision) -> str:
+    def _admin_url(self, view: str, *args) -> str:
+        """The URL of this admin's `view` (changelist, change, decide)."""
         opts = self.model._meta
-        return reverse(
-            f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_decide", args=[obj.pk, decision.name]
-        )
+        return reverse(f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_{view}", args=args)
+
+    def decision_url(self, obj, decision: Decision) -> str:
+        return self._admin_url("decide", obj.pk, decision.name)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         # The row the change page already loaded: its decisions' buttons need no second read of it.
@@ -165,9 +167,7 @@ class ConsoleMixin:
         obj = self.get_object(request, unquote(object_id))
         if obj is None:
             raise Http404("No such row.")
-        change_url = reverse(
-            f"{self.admin_site.name}:{self.model._meta.app_label}_{self.model._meta.model_name}_change", args=[obj.pk]
-        )
+        change_url = self._admin_url("change", obj.pk)
         if request.method == "POST":
             return self._perform(request, decision, [obj]) or HttpResponseRedirect(change_url)
         return self._confirmation(request, decision, [obj], cancel_url=change_url)
@@ -239,10 +239,7 @@ class ConsoleMixin:
             return None
         if request.POST.get("post") == "yes":
             return self._perform(request, decision, rows)
-        changelist = reverse(
-            f"{self.admin_site.name}:{self.model._meta.app_label}_{self.model._meta.model_name}_changelist"
-        )
-        return self._confirmation(request, decision, rows, cancel_url=changelist, is_bulk=True)
+        return self._confirmation(request, decision, rows, cancel_url=self._admin_url("changelist"), is_bulk=True)
 
 
 def _totals(lines: list[PreviewLine]) -> list[str]:
