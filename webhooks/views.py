@@ -64,5 +64,5 @@ class WebhookDeliveryViewSet(viewsets.ReadOnlyModelViewSet):
     def redeliver(self, request, *args, **kwargs):
         """Send the same event (same id, same body) again, with another 24 h of retries; the answer shows the
         delivery after the commit (without a broker, after the attempt)."""
-        services.webhook_redeliver(delivery_id=self.get_object().pk)
-        return Response(WebhookDeliverySerializer(self.get_queryset().get(pk=kwargs["pk"])).data)
+        delivery = services.webhook_redeliver(delivery_id=self.get_object().pk)
+        return Response(WebhookDeliverySerializer(delivery).data)
