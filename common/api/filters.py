@@ -1,3 +1,4 @@
+import functools
 from datetime import UTC, datetime, time, timedelta
 
 import django_filters
@@ -103,18 +104,23 @@ class StrictFilterBackend(DjangoFilterBackend):
 
     def get_filterset(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)
-        if filterset_class is not None:
-            filters = filterset_class.base_filters
-            refuse_repeated_or_empty(
-                request.query_params,
-                filters,
-                may_repeat=frozenset(name for name, f in filters.items() if isinstance(f, _MULTIPLE)),
-                may_be_empty=frozenset(name for name, f in filters.items() if _may_be_empty(f)),
-            )
-        return super().get_filterset(request, queryset, view)
+        if filterset_class is None:
+            return None
+        may_repeat, may_be_empty = _query_rules(filterset_class)
+        refuse_repeated_or_empty(
+            request.query_params, filterset_class.base_filters, may_repeat=may_repeat, may_be_empty=may_be_empty
+        )
+        return filterset_class(**self.get_filterset_kwargs(request, queryset, view))
 
 
-_MULTIPLE = (django_filters.MultipleChoiceFilter,)
+@functools.lru_cache(maxsize=256)  # bounded: a view with `filterset_fields` gets a new class per request
+def _query_rules(filterset_class) -> tuple[frozenset[str], frozenset[str]]:
+    """The filters of `filterset_class` that may be given more than once, and those that may be given empty."""
+    filters = filterset_class.base_filters
+    return (
+        frozenset(name for name, f in filters.items() if isinstance(f, django_filters.MultipleChoiceFilter)),
+        frozenset(name for name, f in filters.items() if _may_be_empty(f)),
+    )
 
 
 def _may_be_empty(filter_) -> bool:
