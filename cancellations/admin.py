@@ -139,6 +139,7 @@ RETRY_REFUND = Decision(
     perform=lambda refund, user: retry(refund.plan, user),
 )
 RefundAdmin.console_decisions = (RETRY_REFUND,)
+RefundAdmin.console_select_related = ("plan__order",)
 RefundAdmin.actions = (bulk_action("retry", "Retry the plans of the selected failed refunds"),)
 
 
@@ -214,6 +215,7 @@ class CancellationPlanAdmin(ConsoleMixin, IndexedSearchMixin, LargeTableMixin, S
     )
     inlines = [CancellationPlanItemInline, RefundInline]
     console_decisions = (RETRY_PLAN,)
+    console_select_related = ("order",)
     actions = (bulk_action("retry", "Retry the failed refunds of the selected plans"),)
 
     def page_annotations(self):
@@ -296,6 +298,7 @@ class CancellationRequestAdmin(ConsoleMixin, IndexedSearchMixin, LargeTableMixin
     search_help_text = "An order number, a SKU or an easy-return code."
     sortable_by = ("created_date", "id")
     console_decisions = (APPROVE, REJECT)
+    console_select_related = ("order_item__order", "order_item__product", "reason")
     actions = (
         bulk_action("approve", "Approve the selected requests (cancel or return and refund)"),
         bulk_action("reject", "Reject the selected requests"),

@@ -101,6 +101,8 @@ class ConsoleMixin:
 
     change_form_template = "admin/ops/change_form.html"
     console_decisions: tuple[Decision, ...] = ()
+    # The relations the decisions' previews and messages read of a row: joined to the rows of a bulk decision.
+    console_select_related: tuple[str, ...] = ()
 
     def page_annotations(self) -> dict:
         """Columns a list reads from other tables, as subqueries of the page's own query (e.g. a last error)."""
@@ -229,7 +231,7 @@ class ConsoleMixin:
         decision = self.console_decision(decision_name)
         if not self.has_decision_permission(request):
             raise PermissionDenied
-        rows = list(queryset.order_by("pk")[: MAX_ROWS_PER_DECISION + 1])
+        rows = list(queryset.select_related(*self.console_select_related).order_by("pk")[: MAX_ROWS_PER_DECISION + 1])
         if len(rows) > MAX_ROWS_PER_DECISION:
             self.message_user(
                 request,

@@ -221,6 +221,7 @@ class BankTransferAdmin(ConsoleMixin, IndexedSearchMixin, LargeTableMixin, Servi
     ordering = ("-id",)
     sortable_by = ("reference",)
     console_decisions = (EXPORT, MARK_PAID)
+    console_select_related = ("refund__order",)
     actions = (
         bulk_action("export", "Export the selected transfers as a CSV file for the bank"),
         bulk_action("mark-paid", "Mark the selected transfers paid (settles their refunds)"),

@@ -190,6 +190,21 @@ def test_the_request_page_reads_its_row_once(admin_client, channel, cancel_reaso
     assert len(row_reads) == 1, row_reads
 
 
+def test_a_bulk_confirmation_reads_each_rows_relations_with_the_rows(admin_client, channel, cancel_reason):
+    # The reject confirmation names each request's item, order and reason: joined to the rows, not read per row.
+    def confirmation_queries(requests) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            response = run_action(admin_client, REQUESTS_URL, "console_reject", [r.pk for r in requests])
+        assert response.templates[0].name == "admin/ops/confirm.html"
+        return len(queries)
+
+    one = [waiting_request(channel, cancel_reason)]
+    confirmation_queries(one)  # the session and the user's permissions, cached from here on
+    many = one + [waiting_request(channel, cancel_reason) for _ in range(4)]
+
+    assert confirmation_queries(many) == confirmation_queries(one)
+
+
 def failed_plan(channel, *, payment_reference="sandbox-fail-1"):
     order = order_with_items(channel=channel, payment_reference=payment_reference)
     plan = CancellationPlan.objects.create(order=order, channel=channel, plan_type="cancel", status="failed")
