@@ -128,9 +128,9 @@ class Processes:
         wait_for(up, timeout=10, what=f"redis on {port}")
         return proc
 
-    def gunicorn(self, env: dict | None = None) -> str:
+    def gunicorn(self, env: dict | None = None, *, workers: int = 2) -> str:
         port = free_port()
-        self.start("gunicorn", gunicorn_command(port), env)
+        self.start("gunicorn", gunicorn_command(port, workers=workers), env)
         base = f"http://127.0.0.1:{port}"
 
         def healthy():

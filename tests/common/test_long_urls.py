@@ -1,14 +1,12 @@
 """A URL longer than the service takes is a JSON 414, as every API error is; gunicorn, which would answer a request
 line over 4094 bytes with an HTML page of its own, leaves the decision to the service (gunicorn.conf.py)."""
 
-import subprocess
-
 import httpx
 import pytest
 
 from common.api.middleware import MAX_URL_LENGTH
 from tests.common.test_json_errors import assert_json_error
-from tests.processes import ROOT, free_port, gunicorn_command, wait_for
+from tests.processes import Processes
 
 pytestmark = pytest.mark.django_db
 
@@ -27,26 +25,13 @@ def test_a_url_at_the_limit_is_served(staff_client):
 
 @pytest.fixture(scope="module")
 def gunicorn_url(tmp_path_factory):
-    port = free_port()
-    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
-    with log.open("wb") as out:
-        # The working directory is the project's, as everywhere gunicorn serves it: it reads gunicorn.conf.py there.
-        process = subprocess.Popen(gunicorn_command(port, workers=1), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-
-    def answering() -> bool:
-        assert process.poll() is None, log.read_text()
-        try:
-            return httpx.get(f"{url}/api/nothing-here/", timeout=2).status_code == 404
-        except httpx.HTTPError:
-            return False
-
+    # Processes serves from the project's directory, as everywhere gunicorn serves it: it reads gunicorn.conf.py there.
+    tmp = tmp_path_factory.mktemp("gunicorn")
+    procs = Processes(tmp, {"DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}", "CELERY_BROKER_URL": ""})
     try:
-        wait_for(answering, timeout=60, what="gunicorn")
-        yield url
+        yield procs.gunicorn(workers=1)
     finally:
-        process.terminate()
-        process.wait(timeout=15)
+        print(procs.stop_all())  # shown when a test failed
 
 
 @pytest.mark.parametrize(
