@@ -1,7 +1,6 @@
 import csv
 import io
 import logging
-import random
 import time
 import uuid
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from common.errors import ApplicationError
+from common.outbox import RetryPolicy
 from orders.models import OrderEvent, OrderEventType
 from orders.services import order_events_write
 from refunds.hooks import refund_owner
@@ -74,9 +74,10 @@ def refund_enqueue(*, refund_ids: list[int]) -> None:
 
 
 def retry_delay(attempt: int) -> float:
-    """Exponential backoff with jitter: base * 2**(attempt-1), capped, plus up to half of it at random."""
-    delay = min(settings.REFUND_RETRY_BASE_DELAY * 2 ** max(attempt - 1, 0), settings.REFUND_RETRY_MAX_DELAY)
-    return delay + random.uniform(0, delay / 2)
+    """Exponential backoff with jitter (the outboxes' policy): base * 2**(attempt-1), capped, plus up to half of it
+    at random."""
+    policy = RetryPolicy(base_delay=settings.REFUND_RETRY_BASE_DELAY, max_delay=settings.REFUND_RETRY_MAX_DELAY)
+    return policy.delay(attempt)
 
 
 def refund_lease(*, refund_id: int) -> Refund | None:
