@@ -29,4 +29,5 @@ USER omnitron
 EXPOSE 8000
 
 CMD ["gunicorn", "omnitron.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", \
-     "--logger-class", "omnitron.access_log.AccessLogger"]
+     "--logger-class", "omnitron.access_log.AccessLogger", \
+     "--access-logformat", "%(h)s %(t)s \"%(r)s\" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s"]
