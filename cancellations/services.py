@@ -147,6 +147,7 @@ def _products_of(lines: list[_Line]) -> list[Product]:
 def order_cancel(
     *,
     order_id: int,
+    channel_id: int | None = None,
     actor=None,
     item_ids: list[int] | tuple = (),
     quantities: dict[int, int] | None = None,
@@ -164,7 +165,8 @@ def order_cancel(
 
     In one transaction: lock the order and its items, check every rule against the locked state, write the plan,
     its items and its refunds, move the statuses, write the event, and queue the refunds for after the commit.
-    Every refusal is an ApplicationError with a stable code, raised before anything is written.
+    Every refusal is an ApplicationError with a stable code, raised before anything is written. `channel_id`: the
+    order must belong to that channel (Order.DoesNotExist otherwise, as for an unknown order).
     """
     item_ids = list(item_ids)
     quantities = quantities or {}
@@ -177,7 +179,7 @@ def order_cancel(
         raise ApplicationError("cancel_items lists an item twice.", code="duplicate_items", field="cancel_items")
 
     with transaction.atomic():
-        order, items = order_lock(order_id, with_channel=True)
+        order, items = order_lock(order_id, with_channel=True, channel_id=channel_id)
         status_before = order.status
         by_id = {item.pk: item for item in items}
         strategy = strategy_for_channel(order.channel)
@@ -421,12 +423,14 @@ def plan_summary(plan: CancellationPlan) -> dict:
     }
 
 
-def cancellation_quote_create(*, order_id: int, actor=None, body_fingerprint: str, **cancel) -> CancellationQuote:
+def cancellation_quote_create(
+    *, order_id: int, channel_id: int | None = None, actor=None, body_fingerprint: str, **cancel
+) -> CancellationQuote:
     """Price what `order_cancel(**cancel)` would do now, write nothing but the quote. Refused exactly as the
     cancellation would be. The order stays locked from pricing to the quote's row, so the quote's `order_version`
-    is the state it priced."""
+    is the state it priced. `channel_id` as for `order_cancel`."""
     with transaction.atomic():
-        order, _ = order_lock(order_id)
+        order, _ = order_lock(order_id, channel_id=channel_id)
         try:
             with transaction.atomic():
                 summary = plan_summary(order_cancel(order_id=order_id, actor=actor, **cancel))
@@ -444,12 +448,13 @@ def cancellation_quote_create(*, order_id: int, actor=None, body_fingerprint: st
 
 
 def cancellation_quote_commit(
-    *, quote_id, order_id: int, actor=None, body_fingerprint: str, **cancel
+    *, quote_id, order_id: int, channel_id: int | None = None, actor=None, body_fingerprint: str, **cancel
 ) -> CancellationPlan:
     """Make exactly the quoted plan, or nothing: 400 `quote_mismatch` for another body, 400 `quote_expired` past its
-    lifetime, 409 `quote_stale` when the order changed since it was priced (or the quote was already used)."""
+    lifetime, 409 `quote_stale` when the order changed since it was priced (or the quote was already used).
+    `channel_id` as for `order_cancel`."""
     with transaction.atomic():
-        order, _ = order_lock(order_id)
+        order, _ = order_lock(order_id, channel_id=channel_id)
         quote = CancellationQuote.objects.select_for_update().filter(pk=quote_id, order_id=order_id).first()
         if quote is None:
             raise ApplicationError("There is no such quote for this order.", code="quote_not_found", field="quote_id")

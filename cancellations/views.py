@@ -1,3 +1,4 @@
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -8,6 +9,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -59,12 +61,28 @@ class ChannelCancellationReasonViewSet(ChannelScopedMixin, viewsets.ReadOnlyMode
 
 
 class OrderCancelView(APIView):
-    """Cancel (unshipped) or return (shipped) items of an order, or refund its shipping fee alone."""
+    """Cancel (unshipped) or return (shipped) items of an order, or refund its shipping fee alone.
+
+    The order is read once, under the service's lock, not before it: an unknown order (or another channel's) is 404,
+    and a refused body sent for one is 404 as well, not 400 (one existence read, on that refusal only)."""
 
     permission_classes = [IsAuthenticated, IsStaff]
 
-    def get_orders(self):
-        return Order.objects.all()
+    def order_channel_id(self) -> int | None:
+        """The channel the path's order must belong to; None: any channel's (the back office)."""
+        return None
+
+    def handle_exception(self, exc):
+        if isinstance(exc, Order.DoesNotExist) or (
+            isinstance(exc, (ValidationError, ApplicationError)) and not self._order_exists()
+        ):
+            exc = Http404()
+        return super().handle_exception(exc)
+
+    def _order_exists(self) -> bool:
+        orders = Order.objects.filter(pk=self.kwargs["pk"])
+        channel_id = self.order_channel_id()
+        return (orders if channel_id is None else orders.filter(channel_id=channel_id)).exists()
 
     @extend_schema(
         tags=["order cancellation"],
@@ -95,37 +113,39 @@ class OrderCancelView(APIView):
     )
     @idempotent
     def post(self, request, pk, **kwargs):
-        order, data = self.parse(request, pk)
+        data = self.parse(request, pk)
         body = data.validated_data
         if body.get("quote_id"):
             plan = services.cancellation_quote_commit(
                 quote_id=body["quote_id"],
-                order_id=order.pk,
+                order_id=pk,
+                channel_id=self.order_channel_id(),
                 actor=request.user,
                 body_fingerprint=services.cancel_body_fingerprint(body),
                 **data.cancel_kwargs(),
             )
         else:
-            plan = services.order_cancel(order_id=order.pk, actor=request.user, **data.cancel_kwargs())
+            plan = services.order_cancel(
+                order_id=pk, channel_id=self.order_channel_id(), actor=request.user, **data.cancel_kwargs()
+            )
         if not body["return_details"]:
-            return Response({"order": order.pk, "cancellation_plan": plan.pk})
-        return Response(OrderDetailSerializer(order_get(order_id=order.pk)).data)
+            return Response({"order": pk, "cancellation_plan": plan.pk})
+        return Response(OrderDetailSerializer(order_get(order_id=pk)).data)
 
-    def parse(self, request, pk) -> tuple[Order, OrderCancelInputSerializer]:
-        order = get_object_or_404(self.get_orders(), pk=pk)
+    def parse(self, request, pk) -> OrderCancelInputSerializer:
         data = OrderCancelInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         sent_order = data.validated_data.get("order")
-        if sent_order is not None and sent_order != order.pk:
+        if sent_order is not None and sent_order != pk:
             raise ApplicationError("order must equal the order id of the path.", code="order_mismatch", field="order")
-        return order, data
+        return data
 
 
 class ChannelOrderCancelView(ChannelScopedMixin, OrderCancelView):
     """The same, for a sales channel's own orders; another channel's order is 404."""
 
-    def get_orders(self):
-        return Order.objects.filter(channel_id=self.channel_id)
+    def order_channel_id(self) -> int | None:
+        return self.channel_id
 
 
 class OrderCancelQuoteView(OrderCancelView):
@@ -141,9 +161,10 @@ class OrderCancelQuoteView(OrderCancelView):
         },
     )
     def post(self, request, pk, **kwargs):
-        order, data = self.parse(request, pk)
+        data = self.parse(request, pk)
         quote = services.cancellation_quote_create(
-            order_id=order.pk,
+            order_id=pk,
+            channel_id=self.order_channel_id(),
             actor=request.user,
             body_fingerprint=services.cancel_body_fingerprint(data.validated_data),
             **data.cancel_kwargs(),
@@ -152,8 +173,8 @@ class OrderCancelQuoteView(OrderCancelView):
 
 
 class ChannelOrderCancelQuoteView(ChannelScopedMixin, OrderCancelQuoteView):
-    def get_orders(self):
-        return Order.objects.filter(channel_id=self.channel_id)
+    def order_channel_id(self) -> int | None:
+        return self.channel_id
 
 
 REQUEST_ERRORS = {

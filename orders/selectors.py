@@ -29,7 +29,22 @@ def order_updates_list(*, channel_id: int) -> QuerySet[Order]:
 
 
 def order_get(*, order_id: int) -> Order:
-    return order_list().get(pk=order_id)
+    """One order shaped as `order_list` shapes its rows, in one query: its items, each with the order and its
+    customer joined, the order taken from the first (an order without items is read as `order_list` reads it)."""
+    items = list(
+        OrderItem.objects.select_related("product", "order__customer")
+        .defer(*attribute_fields("", "product", "order", "order__customer"))
+        .filter(order_id=order_id)
+        .order_by("id")
+    )
+    if not items:
+        return order_list().get(pk=order_id)
+    order = items[0].order
+    for item in items:
+        item.order = order
+    # What prefetch_related("items") would leave: `order.items.all()` answers from it.
+    order._prefetched_objects_cache = {"items": items}
+    return order
 
 
 def order_item_list(*, channel_id: int | None = None) -> QuerySet[OrderItem]:

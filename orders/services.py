@@ -93,8 +93,11 @@ def order_aggregates_refresh(
     return changed
 
 
-def order_lock(order_id: int, *, with_channel: bool = False, with_items: bool = True) -> tuple[Order, list[OrderItem]]:
-    """Lock the order, then its items (by id), for the rest of the caller's transaction.
+def order_lock(
+    order_id: int, *, with_channel: bool = False, with_items: bool = True, channel_id: int | None = None
+) -> tuple[Order, list[OrderItem]]:
+    """Lock the order, then its items (by id), for the rest of the caller's transaction. `channel_id`: the order
+    must belong to that channel; another channel's order is Order.DoesNotExist, as an unknown id is.
 
     Every writer of the service locks in one order: the order, then its items, then what hangs off them
     (cancellation plans, then refunds). Nothing that locks in this order can deadlock with anything else that does.
@@ -103,6 +106,8 @@ def order_lock(order_id: int, *, with_channel: bool = False, with_items: bool = 
     orders = Order.objects.select_for_update(of=("self",))
     if with_channel:
         orders = orders.select_related("channel")
+    if channel_id is not None:
+        orders = orders.filter(channel_id=channel_id)
     order = orders.get(pk=order_id)
     if not with_items:
         # The order row alone: every writer locks it first, so holding it is enough to read and write the rest.

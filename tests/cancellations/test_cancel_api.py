@@ -663,6 +663,18 @@ class TestInputValidation:
     def test_unknown_order_is_404(self, staff_client):
         assert staff_client.post("/api/i1/orders/424242/cancel/", {"is_all": True}, format="json").status_code == 404
 
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {"is_all": "maybe"},  # refused by the input serializer
+            {"is_all": True, "cancel_items": [1]},  # refused by the service before it reads the order
+            {"order": 1, "is_all": True},  # another order than the path's
+        ],
+    )
+    def test_unknown_order_is_404_whatever_the_body(self, staff_client, body):
+        response = staff_client.post("/api/i1/orders/424242/cancel/", body, format="json")
+        assert response.status_code == 404
+
 
 class TestChannelPath:
     def test_a_channel_cancels_its_own_order(self, channel_client, channel, three_item_order, cancel_reason):
@@ -676,12 +688,17 @@ class TestChannelPath:
         assert response.status_code == 200
         assert CancellationPlan.objects.get().created_by.username == "shop"
 
-    def test_another_channels_order_is_404_and_untouched(self, channel_client, channel, cancel_reason):
+    @pytest.mark.parametrize("body", [{"is_all": True}, {"is_all": "maybe"}, {"is_all": True, "cancel_items": [1]}])
+    def test_another_channels_order_is_404_and_untouched(self, channel_client, channel, cancel_reason, body):
         foreign = order_with_items(channel=ChannelFactory())
+        item = items_of(foreign)[0]
         before = snapshot(foreign)
-        response = cancel(channel_client, foreign, {"is_all": True}, channel=channel)
+        response = cancel(
+            channel_client, foreign, {"reasons": {str(item.pk): cancel_reason.pk}, **body}, channel=channel
+        )
         assert response.status_code == 404
         assert snapshot(foreign) == before
+        assert not CancellationPlan.objects.exists()
 
     def test_channel_user_cannot_use_the_back_office_path(self, channel_client, three_item_order):
         assert cancel(channel_client, three_item_order, {"is_all": True}).status_code == 403
