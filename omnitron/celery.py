@@ -2,6 +2,7 @@ import logging.config
 import os
 
 from celery import Celery, signals
+from django.db import close_old_connections
 
 from common.request_id import clean_request_id, get_request_id, new_request_id, reset_request_id, set_request_id
 
@@ -48,6 +49,17 @@ def _restore_request_id(task=None, **kwargs) -> None:
         return
     sent = clean_request_id(getattr(task.request, REQUEST_ID_HEADER, None))
     task.request.request_id_token = set_request_id(sent or get_request_id() or new_request_id())
+
+
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _close_old_connections(task=None, **kwargs) -> None:
+    """In a worker, a task is to the database connection what a request is in a web process: before and after it,
+    a connection past CONN_MAX_AGE, or unusable after an error, is closed, and the next query opens a new one.
+    Celery's own closing is kept rare (settings.CELERY_DB_REUSE_MAX). A task run in-process leaves its request's
+    connection alone."""
+    if task is not None and not getattr(task.request, "is_eager", False):
+        close_old_connections()
 
 
 @signals.task_postrun.connect

@@ -13,7 +13,14 @@ from cancellations.services import order_cancel
 from refunds.gateways import GatewayResult
 from refunds.models import Refund
 from refunds.services import refund_execute
-from tests.factories import CancellationReasonFactory, StaffUserFactory, TokenFactory, order_with_items
+from tests.factories import (
+    CancellationPlanFactory,
+    CancellationReasonFactory,
+    RefundFactory,
+    StaffUserFactory,
+    TokenFactory,
+    order_with_items,
+)
 from tests.processes import Processes, database_url_for_subprocesses, free_port, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -156,3 +163,34 @@ def test_two_workers_racing_for_one_refund_call_the_rail_once(settings):
     refund.refresh_from_db()
     assert (refund.status, refund.attempts) == ("succeeded", 1)
     assert ScriptedGateway.calls == [f"refund-{refund.uuid}"]
+
+
+def test_a_worker_keeps_its_database_connection_across_tasks(processes):
+    # given: a worker that, like the web processes, may keep a connection for a minute (CONN_MAX_AGE)
+    broker = f"redis://127.0.0.1:{free_port()}/0"
+    processes.redis(int(broker.rsplit(":", 1)[1].split("/")[0]))
+    processes.worker({"CELERY_BROKER_URL": broker, "CONN_MAX_AGE": "60"})
+    order, _ = shipped_order_and_reason()
+    refunds = [RefundFactory(plan=CancellationPlanFactory(order=order), amount=Decimal("10.00")) for _ in range(4)]
+
+    # when: its refunds run one after the other
+    ids = [refund.pk for refund in refunds]
+    processes.manage(
+        "shell",
+        "-c",
+        f"from refunds.tasks import refund_execute_task as t; [t.delay(i) for i in {ids}]",
+        env={"CELERY_BROKER_URL": broker},
+    )
+    wait_for(lambda: tasks_done(processes) >= len(ids), timeout=30, what="the refunds to run")
+
+    # then: one connection, opened before the first refund settled, served them all and is still open (Celery's
+    # Django fixup would have closed it after every task, and each task would have opened its own)
+    first_settled = Refund.objects.filter(pk__in=ids, status="succeeded").order_by("settled_at")[0].settled_at
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_start < %s",
+            [first_settled],
+        )
+        assert cursor.fetchone()[0] == 1
+    assert Refund.objects.filter(pk__in=ids, status="succeeded").count() == len(ids)
