@@ -1,4 +1,9 @@
+from datetime import UTC, date, timedelta
+
 import django_filters
+from django.db.models import QuerySet, Subquery
+from django.db.models.lookups import Exact
+from django.utils import timezone
 
 from cancellations.models import (
     CancellationPlan,
@@ -8,6 +13,7 @@ from cancellations.models import (
     CancellationRequest,
     CancellationRequestStatus,
     CancellationType,
+    RequestIdCeiling,
 )
 from common.api.filters import (
     DateOfDateTimeFilter,
@@ -29,6 +35,8 @@ class CancellationReasonFilter(django_filters.FilterSet):
 
 
 ORDER = "order_item__order__"
+# The filters that bound date_placed from above: they also bound the id (see RequestIdCeiling).
+PLACED_UPPER_BOUNDS = ("date_placed__lt", "date_placed__lte", "date_placed__date__lt", "date_placed__date__lte")
 
 
 class CancellationRequestFilter(django_filters.FilterSet):
@@ -59,6 +67,54 @@ class CancellationRequestFilter(django_filters.FilterSet):
     class Meta:
         model = CancellationRequest
         fields = ()
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        last_day = self._last_placed_day()
+        if last_day is None:
+            return queryset
+        return queryset.filter(id__lte=Subquery(id_ceiling(channel_id=_channel_of(queryset), last_day=last_day)))
+
+    def _last_placed_day(self) -> date | None:
+        """The last UTC day a request the upper bounds on date_placed let through can have been placed on."""
+        days = []
+        for name in PLACED_UPPER_BOUNDS:
+            value = self.form.cleaned_data.get(name)
+            if value in (None, ""):
+                continue
+            filter_ = self.filters[name]
+            if isinstance(filter_, DateOfDateTimeFilter):
+                lookup, moment = filter_.range_of(value)
+            else:
+                lookup, moment = filter_.lookup_expr, value
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment)
+            moment = moment.astimezone(UTC)
+            days.append((moment - timedelta(microseconds=1) if lookup == "lt" else moment).date())
+        return min(days, default=None)
+
+
+def id_ceiling(*, channel_id: int | None, last_day: date) -> QuerySet:
+    """The highest id a request of the channel (of any channel: None) placed on `last_day` or before can have, as
+    a one-row subquery; no row (NULL, which no id is below) when no such request was ever made. Requests ids do
+    not follow their placing dates exactly, but the bound holds whatever they follow: it only says where the
+    newest-first scan of an upper-bounded list may start, so the rows it returns are exactly those of the filter."""
+    ceilings = RequestIdCeiling.objects.filter(day__lte=last_day)
+    if channel_id is not None:
+        ceilings = ceilings.filter(channel_id=channel_id)
+    return ceilings.order_by("-id_ceiling").values("id_ceiling")[:1]
+
+
+def _channel_of(queryset) -> int | None:
+    """The channel a request queryset is restricted to (`channel_id = X` in its WHERE's top conjunction)."""
+    where = queryset.query.where
+    if where.connector != "AND" or where.negated:
+        return None
+    channel = CancellationRequest._meta.get_field("channel")
+    for condition in where.children:
+        if isinstance(condition, Exact) and getattr(condition.lhs, "target", None) is channel:
+            return condition.rhs
+    return None
 
 
 class CancellationPlanFilter(django_filters.FilterSet):

@@ -205,6 +205,26 @@ class CancellationRequest(BaseModel):
         return f"Request {self.pk} ({self.cancellation_type}, {self.status})"
 
 
+class RequestIdCeiling(models.Model):
+    """An id no cancellation request of the channel placed on `day` (UTC) exceeds, so a list bounded above by
+    date_placed starts its newest-first scan there rather than at the channel's newest request.
+
+    Written by a database trigger on every insert into the request table, whatever makes the row (a service,
+    bulk_create, SQL): no code path can forget it. The trigger rounds the id up to the end of its block of 1024
+    ids, so only the first request of a block takes the row's lock; the bound is looser by less than a block.
+    A deleted request leaves the bound as it was, still an upper bound. See migration 0005 for the trigger."""
+
+    channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="+", db_index=False)
+    day = models.DateField()
+    id_ceiling = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "day"], name="request_ceiling_channel_day")]
+
+    def __str__(self):
+        return f"Requests of channel {self.channel_id} placed on {self.day}: ids up to {self.id_ceiling}"
+
+
 class CancellationQuote(models.Model):
     """A priced cancellation that was not made: what `cancel/` would do for this body on the order as it stood.
 

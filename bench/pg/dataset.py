@@ -12,7 +12,8 @@ another table back:
   every tenth request is a return with the easy return `n / 10`.
 
 The cancellation requests, plans and refunds carry a `channel_id` column once the migration adding it has run;
-the generator fills it when `information_schema` shows it, so it works before and after that migration.
+the generator fills it when `information_schema` shows it, so it works before and after that migration (and
+likewise the requests' `date_placed` and their id ceilings).
 """
 
 import time
@@ -319,4 +320,13 @@ def _fill(cursor, s: Sizes, channel_columns: dict[str, bool]) -> tuple[int, int]
         "CASE WHEN kind = 'cancel' THEN 1 ELSE 4 END + n % 3, CASE WHEN n % 10 = 0 THEN n / 10 END"
         f"{values} FROM bench_request"
     )
+    if has_column(cursor, "cancellations_requestidceiling", "id_ceiling"):
+        # The id ceilings the insert trigger keeps (it does not fire under the replica role the load runs in).
+        cursor.execute(
+            "INSERT INTO cancellations_requestidceiling (channel_id, day, id_ceiling) "
+            "SELECT channel_id, (date_placed AT TIME ZONE 'UTC')::date, max(id) "
+            "FROM cancellations_cancellationrequest GROUP BY 1, 2 "
+            "ON CONFLICT (channel_id, day) DO UPDATE "
+            "SET id_ceiling = GREATEST(cancellations_requestidceiling.id_ceiling, EXCLUDED.id_ceiling)"
+        )
     return plans, refunds

@@ -47,17 +47,21 @@ class DateOfDateTimeFilter(django_filters.DateFilter):
         self.bound = bound
         super().__init__(*args, **kwargs)
 
-    def filter(self, qs, value):
-        if value in (None, ""):
-            return qs
+    def range_of(self, value) -> tuple[str, datetime]:
+        """The lookup and the moment on the column that select the days the bound names (current time zone)."""
         day_start = timezone.make_aware(datetime.combine(value, time.min))
         next_day = day_start + timedelta(days=1)
-        lookup, moment = {
+        return {
             "gt": ("gte", next_day),
             "gte": ("gte", day_start),
             "lt": ("lt", day_start),
             "lte": ("lt", next_day),
         }[self.bound]
+
+    def filter(self, qs, value):
+        if value in (None, ""):
+            return qs
+        lookup, moment = self.range_of(value)
         return qs.filter(**{f"{self.field_name}__{lookup}": moment})
 
 
