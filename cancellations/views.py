@@ -1,3 +1,5 @@
+from contextlib import contextmanager
+
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import (
@@ -9,7 +11,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -72,17 +74,19 @@ class OrderCancelView(APIView):
         """The channel the path's order must belong to; None: any channel's (the back office)."""
         return None
 
-    def handle_exception(self, exc):
-        if isinstance(exc, Order.DoesNotExist) or (
-            isinstance(exc, (ValidationError, ApplicationError)) and not self._order_exists()
-        ):
-            exc = Http404()
-        return super().handle_exception(exc)
-
-    def _order_exists(self) -> bool:
-        orders = Order.objects.filter(pk=self.kwargs["pk"])
-        channel_id = self.order_channel_id()
-        return (orders if channel_id is None else orders.filter(channel_id=channel_id)).exists()
+    @contextmanager
+    def order_found_first(self, pk):
+        """Around the call: no such order is 404, whatever else the body got wrong (as when the view read it first)."""
+        try:
+            yield
+        except Order.DoesNotExist:
+            raise Http404 from None
+        except (APIException, ApplicationError):
+            orders = Order.objects.filter(pk=pk)
+            channel_id = self.order_channel_id()
+            if not (orders if channel_id is None else orders.filter(channel_id=channel_id)).exists():
+                raise Http404 from None
+            raise
 
     @extend_schema(
         tags=["order cancellation"],
@@ -113,21 +117,22 @@ class OrderCancelView(APIView):
     )
     @idempotent
     def post(self, request, pk, **kwargs):
-        data = self.parse(request, pk)
-        body = data.validated_data
-        if body.get("quote_id"):
-            plan = services.cancellation_quote_commit(
-                quote_id=body["quote_id"],
-                order_id=pk,
-                channel_id=self.order_channel_id(),
-                actor=request.user,
-                body_fingerprint=services.cancel_body_fingerprint(body),
-                **data.cancel_kwargs(),
-            )
-        else:
-            plan = services.order_cancel(
-                order_id=pk, channel_id=self.order_channel_id(), actor=request.user, **data.cancel_kwargs()
-            )
+        with self.order_found_first(pk):
+            data = self.parse(request, pk)
+            body = data.validated_data
+            if body.get("quote_id"):
+                plan = services.cancellation_quote_commit(
+                    quote_id=body["quote_id"],
+                    order_id=pk,
+                    channel_id=self.order_channel_id(),
+                    actor=request.user,
+                    body_fingerprint=services.cancel_body_fingerprint(body),
+                    **data.cancel_kwargs(),
+                )
+            else:
+                plan = services.order_cancel(
+                    order_id=pk, channel_id=self.order_channel_id(), actor=request.user, **data.cancel_kwargs()
+                )
         if not body["return_details"]:
             return Response({"order": pk, "cancellation_plan": plan.pk})
         return Response(OrderDetailSerializer(order_get(order_id=pk)).data)
@@ -161,14 +166,15 @@ class OrderCancelQuoteView(OrderCancelView):
         },
     )
     def post(self, request, pk, **kwargs):
-        data = self.parse(request, pk)
-        quote = services.cancellation_quote_create(
-            order_id=pk,
-            channel_id=self.order_channel_id(),
-            actor=request.user,
-            body_fingerprint=services.cancel_body_fingerprint(data.validated_data),
-            **data.cancel_kwargs(),
-        )
+        with self.order_found_first(pk):
+            data = self.parse(request, pk)
+            quote = services.cancellation_quote_create(
+                order_id=pk,
+                channel_id=self.order_channel_id(),
+                actor=request.user,
+                body_fingerprint=services.cancel_body_fingerprint(data.validated_data),
+                **data.cancel_kwargs(),
+            )
         return Response(OrderCancelQuoteSerializer(quote).data)
 
 

@@ -675,6 +675,11 @@ class TestInputValidation:
         response = staff_client.post("/api/i1/orders/424242/cancel/", body, format="json")
         assert response.status_code == 404
 
+    @pytest.mark.parametrize("path", ["/api/i1/orders/424242/cancel/", "/api/i1/orders/424242/cancel/quote/"])
+    def test_unknown_order_is_404_even_for_a_body_that_is_not_json(self, staff_client, path):
+        response = staff_client.post(path, "{", content_type="application/json")
+        assert response.status_code == 404
+
 
 class TestChannelPath:
     def test_a_channel_cancels_its_own_order(self, channel_client, channel, three_item_order, cancel_reason):
