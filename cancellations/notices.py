@@ -46,7 +46,10 @@ class Notices:
             )
 
     def plan(self, event_type: str, plan: CancellationPlan) -> None:
-        self._add(event_type, lambda: self._plan_data(plan.pk))
+        self.plan_by_id(event_type, plan.pk)
+
+    def plan_by_id(self, event_type: str, plan_id: int) -> None:
+        self._add(event_type, lambda: self._plan_data(plan_id))
 
     def _plan_data(self, plan_id: int) -> dict:
         if plan_id not in self._plans:

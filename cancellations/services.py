@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
@@ -34,6 +35,7 @@ from cancellations.strategies import strategy_for_channel
 from common.errors import ApplicationError, ConflictError
 from common.unset import UNSET, Unset
 from orders.models import CancelStatus, Order, OrderEvent, OrderEventType, OrderItem, OrderStatus, Product
+from orders.money import CENT
 from orders.services import (
     order_aggregates_refresh,
     order_event_write,
@@ -489,36 +491,58 @@ def _plan_complete(
     """Every refund of the plan succeeded: confirm its items and grow the order's refund totals. Returns the events
     to write (the caller writes them with its own, in one INSERT); the webhook events join `notices`."""
     plan_items = list(plan.items.all())
-    refunded = sum((refund.amount for refund in refunds), ZERO)
-    events = []
-    order_refunds_record(
+    plan.status = CancellationPlanStatus.COMPLETED
+    plan.save(update_fields=["status", "modified_date"])
+    request_ids = list(
+        CancellationRequest.objects.filter(
+            cancellation_plan=plan, status=CancellationRequestStatus.APPROVED
+        ).values_list("pk", flat=True)
+    )
+    return _plan_completed(
+        plan_id=plan.pk,
         order=order,
         items=items,
         item_refunds={plan_item.order_item_id: plan_item.refund_amount for plan_item in plan_items},
         returned=plan.plan_type == CancellationPlanType.REFUND,
-        refunded=refunded,
+        refunded=sum((refund.amount for refund in refunds), ZERO),
         shipping_refunded=sum((r.amount for r in refunds if r.kind == RefundKind.CARGO), ZERO),
         discount_refunded=sum((pi.discount_refund_amount for pi in plan_items), ZERO),
+        request_ids=request_ids,
+        notices=notices,
         actor=actor,
-        events=events,
     )
-    plan.status = CancellationPlanStatus.COMPLETED
-    plan.save(update_fields=["status", "modified_date"])
-    notices.plan(WebhookEventType.PLAN_COMPLETED, plan)
-    events += [
+
+
+def _plan_completed(
+    *,
+    plan_id: int,
+    order: Order,
+    items: list[OrderItem],
+    request_ids: list[int],
+    notices: Notices,
+    actor=None,
+    **money,
+) -> list[OrderEvent]:
+    """The plan is marked completed: its items and the order record the money (`money`: the amounts
+    `order_refunds_record` takes), and the plan's request (if it came from one) is completed. Returns the events to
+    write; the webhook events join `notices`."""
+    events = []
+    order_refunds_record(order=order, items=items, actor=actor, events=events, **money)
+    notices.plan_by_id(WebhookEventType.PLAN_COMPLETED, plan_id)
+    events.append(
         OrderEvent(
             order=order,
             type=OrderEventType.CANCELLATION_COMPLETED,
             actor=actor,
-            payload={"plan": plan.pk, "refunded": str(refunded)},
+            payload={"plan": plan_id, "refunded": str(money["refunded"])},
         )
-    ]
-    completed = CancellationRequest.objects.filter(cancellation_plan=plan, status=CancellationRequestStatus.APPROVED)
-    request_ids = list(completed.values_list("pk", flat=True))
+    )
     if request_ids:
         # The requests' modified_date moves with their status: the channel's `cancellation_requests/updates/` feed
         # compares it.
-        completed.update(status=CancellationRequestStatus.COMPLETED, modified_date=timezone.now())
+        CancellationRequest.objects.filter(pk__in=request_ids).update(
+            status=CancellationRequestStatus.COMPLETED, modified_date=timezone.now()
+        )
         notices.requests_completed(request_ids)
         events += [
             OrderEvent(
@@ -527,6 +551,50 @@ def _plan_complete(
             for pk in request_ids
         ]
     return events
+
+
+def _plan_completed_by_refunds(*, plan_id: int, order: Order, notices: Notices) -> list[OrderEvent]:
+    """The plan's last refund succeeded and the plan is marked completed. One read brings what the completion needs:
+    the order's items (all of them: the order's status follows them), each with what the plan refunds on it, and
+    the plan's type, refund totals and approved request (a plan comes from at most one request). The order is locked
+    by the caller, so the items read now are current."""
+    refunds = Refund.objects.filter(plan_id=plan_id).values("plan_id")
+    items = list(
+        OrderItem.objects.filter(order=order)
+        .annotate(
+            in_plan=FilteredRelation("plan_items", condition=Q(plan_items__plan_id=plan_id)),
+            plan_refund=F("in_plan__refund_amount"),
+            plan_discount_refund=F("in_plan__discount_refund_amount"),
+            plan_type=Subquery(CancellationPlan.objects.filter(pk=plan_id).values("plan_type")),
+            plan_refunded=Subquery(refunds.annotate(total=Sum("amount")).values("total")),
+            plan_shipping_refunded=Subquery(
+                refunds.filter(kind=RefundKind.CARGO).annotate(total=Sum("amount")).values("total")
+            ),
+            plan_request_id=Subquery(
+                CancellationRequest.objects.filter(
+                    cancellation_plan_id=plan_id, status=CancellationRequestStatus.APPROVED
+                ).values("pk")[:1]
+            ),
+        )
+        .order_by("id")
+    )
+    for item in items:
+        item.order = order
+    in_plan = [item for item in items if item.plan_refund is not None]
+    plan = items[0]
+    return _plan_completed(
+        plan_id=plan_id,
+        order=order,
+        items=items,
+        item_refunds={item.pk: item.plan_refund for item in in_plan},
+        returned=plan.plan_type == CancellationPlanType.REFUND,
+        # A sum comes back from SQLite without its places: in cents, as the rows hold it.
+        refunded=(plan.plan_refunded or ZERO).quantize(CENT),
+        shipping_refunded=(plan.plan_shipping_refunded or ZERO).quantize(CENT),
+        discount_refunded=sum((item.plan_discount_refund for item in in_plan), ZERO),
+        request_ids=[plan.plan_request_id] if plan.plan_request_id else [],
+        notices=notices,
+    )
 
 
 def _lock_plan(plan_id: int) -> tuple[CancellationPlan, Order, list[OrderItem]]:
@@ -542,7 +610,9 @@ class PlanRefundOwner:
     `lock` takes the refund's order row (its channel read along, not locked), before the refund row is written:
     every writer of an order, its items, its plans and its refunds takes that row first, so it serialises them all.
     `settled` completes or fails the plan under that lock, in the refund's transaction, and writes the events in
-    one INSERT, and the webhook events of the outcome with them.
+    one INSERT, and the webhook events of the outcome with them. The plan changes state by a conditional UPDATE:
+    it completes when no refund of it is left unsucceeded (this one's success is written already), so exactly one
+    refund, its last, completes it, and the refunds' rows are not read.
     """
 
     def lock(self, refund: Refund) -> Order:
@@ -550,25 +620,30 @@ class PlanRefundOwner:
         return order
 
     def settled(self, refund: Refund, order: Order) -> None:
-        refunds = list(Refund.objects.filter(plan_id=refund.plan_id).select_related("plan").order_by("id"))
-        plan = refunds[0].plan
         notices = Notices(order.channel)
+        plan = CancellationPlan.objects.filter(pk=refund.plan_id)
+        now = timezone.now()
         if refund.status == RefundStatus.SUCCEEDED:
             notices.refund(WebhookEventType.REFUND_SUCCEEDED, refund)
             events = [_refund_event(order, refund, OrderEventType.REFUND_SUCCEEDED, amount=str(refund.amount))]
-            settled = all(r.status == RefundStatus.SUCCEEDED for r in refunds)
-            if settled and plan.status != CancellationPlanStatus.COMPLETED:
-                items = list(OrderItem.objects.filter(order=order).order_by("id"))
-                events += _plan_complete(plan=plan, order=order, items=items, refunds=refunds, notices=notices)
+            unsucceeded = Refund.objects.filter(plan_id=OuterRef("pk")).exclude(status=RefundStatus.SUCCEEDED)
+            completed = (
+                plan.exclude(status=CancellationPlanStatus.COMPLETED)
+                .exclude(Exists(unsucceeded))
+                .update(status=CancellationPlanStatus.COMPLETED, modified_date=now)
+            )
+            if completed:
+                events += _plan_completed_by_refunds(plan_id=refund.plan_id, order=order, notices=notices)
         else:
             notices.refund(WebhookEventType.REFUND_FAILED, refund)
             events = [_refund_event(order, refund, OrderEventType.REFUND_FAILED, error=refund.last_error)]
-            if plan.status == CancellationPlanStatus.WAITING:
-                plan.status = CancellationPlanStatus.FAILED
-                plan.save(update_fields=["status", "modified_date"])
-                notices.plan(WebhookEventType.PLAN_FAILED, plan)
+            failed = plan.filter(status=CancellationPlanStatus.WAITING).update(
+                status=CancellationPlanStatus.FAILED, modified_date=now
+            )
+            if failed:
+                notices.plan_by_id(WebhookEventType.PLAN_FAILED, refund.plan_id)
                 events.append(
-                    OrderEvent(order=order, type=OrderEventType.CANCELLATION_FAILED, payload={"plan": plan.pk})
+                    OrderEvent(order=order, type=OrderEventType.CANCELLATION_FAILED, payload={"plan": refund.plan_id})
                 )
         order_events_write(events)
         notices.send()
