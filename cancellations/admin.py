@@ -196,6 +196,10 @@ class CancellationPlanAdmin(ConsoleMixin, IndexedSearchMixin, LargeTableMixin, S
         "id",
     )
     list_select_related = ("order", "channel", "created_by")
+    list_only = (
+        *("status", "plan_type", "forced_refund_amount", "is_cargo_refund", "refund_invoice_number", "channel"),
+        *("created_date", "order__number", "created_by__username"),
+    )
     # No index holds is_cargo_refund: a choice few plans have reads them all.
     list_filter = ("channel", "status", "plan_type", "is_cargo_refund", "created_date")
     # Only a plain index on the invoice number: an exact, case-sensitive match is what it serves.
@@ -293,6 +297,11 @@ class CancellationRequestAdmin(ConsoleMixin, IndexedSearchMixin, LargeTableMixin
     # A row's own easy return and plan are joined; the few reasons and channels a page shows, one query each.
     list_select_related = ("order_item__order", "order_item__product", "easy_return", "cancellation_plan")
     list_prefetch_related = ("reason", "channel")
+    list_only = (
+        *("created_date", "quantity", "status", "cancellation_type", "reason", "channel"),
+        *("order_item__price", "order_item__order__number", "order_item__order__currency"),
+        *("order_item__product__sku", "easy_return__code", "cancellation_plan__plan_type", "cancellation_plan__status"),
+    )
     list_filter = ("channel", "status", "cancellation_type", PlanStatusFilter, "reason", "created_date")
     search_fields = ("=order_item__order__number", "=order_item__product__sku", "=easy_return__code")
     search_help_text = "An order number, a SKU or an easy-return code."

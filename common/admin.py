@@ -95,6 +95,11 @@ class LargeTableMixin:
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     list_prefetch_related = ()
+    # The fields the page's rows read, for QuerySet.only(): the columns, the fields the __str__ of the row (its
+    # checkbox's label) and of each related row shown reads, and the foreign keys the list follows. Unset, a page
+    # loads every column but the JSON documents and record fields (common.admin_rows.lean_rows). A field missed
+    # here is read row by row, one query each: tests/test_admin_scale.py's pinned query counts catch it.
+    list_only: tuple[str, ...] = ()
 
     def get_changelist(self, request, **kwargs):
         return PageByIdsChangeList

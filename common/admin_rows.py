@@ -488,10 +488,20 @@ def with_listed_rows(queryset, listed: dict):
     return queryset
 
 
+def shown_rows(changelist, rows):
+    """`rows` with only the columns the page reads: the admin's `list_only` where it names them (a related row
+    shown by its __str__ needs no more than that reads), else all but those no list shows (`lean_rows`). A list
+    that edits its rows, or a popup that returns another field than the primary key, loads them whole."""
+    list_only = changelist.model_admin.list_only
+    if list_only and not changelist.to_field and not changelist.list_editable:
+        return rows.only(*list_only)
+    return lean_rows(rows, shown=changelist.list_display)
+
+
 def page_queryset(changelist, page_ids: list):
     """The page's rows, by their ids, in the list's order, with what the columns read: the relations
     `list_select_related` joins and `list_prefetch_related` fetches, but those a filter already listed (channels,
-    reasons), which are taken from it; without the columns no list shows (`lean_rows`)."""
+    reasons), which are taken from it; only the columns the page reads (`shown_rows`)."""
     model_admin = changelist.model_admin
     select = changelist.list_select_related
     listed = listed_rows(changelist) if isinstance(select, list | tuple) else {}
@@ -506,7 +516,7 @@ def page_queryset(changelist, page_ids: list):
         rows = changelist.apply_select_related(rows)
     prefetched = [name for name in model_admin.list_prefetch_related if name not in names]
     return (
-        with_listed_rows(lean_rows(rows, shown=changelist.list_display), listed)
+        with_listed_rows(shown_rows(changelist, rows), listed)
         .prefetch_related(*lean_prefetches(changelist.model, prefetched))
         .filter(pk__in=page_ids)
         .order_by(*changelist.queryset.query.order_by)

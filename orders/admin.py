@@ -140,6 +140,10 @@ class OrderAdmin(IndexedSearchMixin, LargeTableMixin, ServiceOwnedAdmin):
         "date_placed",
     )
     list_select_related = ("channel", "customer")
+    list_only = (
+        *("number", "amount", "refund_amount", "currency", "status", "cancel_status", "payment_option", "channel"),
+        *("date_placed", "customer__email"),
+    )
     # No index holds payment_option: a choice few orders have reads them all.
     list_filter = ("channel", "status", "cancel_status", "payment_option", "date_placed")
     search_fields = ("=number", "=customer__email")

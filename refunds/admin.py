@@ -99,6 +99,10 @@ class RefundAdmin(ConsoleMixin, IndexedSearchMixin, LargeTableMixin, ReadOnlyAdm
         "id",
     )
     list_select_related = ("order", "channel", "plan")
+    list_only = (
+        *("amount", "currency", "status", "last_error", "kind", "method", "channel", "attempts", "next_attempt_at"),
+        *("settled_at", "created_date", "order__number", "plan__plan_type", "plan__status"),
+    )
     # Only the (plan, kind) unique index holds the kind: a kind few refunds have reads all of that index.
     list_filter = ("channel", "status", LeaseFilter, "method", "kind", "created_date")
     # The gateway reference has no index to serve a search.

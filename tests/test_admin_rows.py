@@ -7,7 +7,9 @@ from unittest import mock
 
 import pytest
 from django.contrib import admin
+from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 from django.utils.html import format_html
 
@@ -232,3 +234,23 @@ def test_a_related_row_the_filter_did_not_list_is_fetched_once_for_the_page(djan
 
     assert names == [plan.channel.name for plan in plans]
     assert rows[0].channel is plans[0].channel
+
+
+@pytest.mark.django_db
+def test_a_page_loads_only_the_columns_its_admin_lists(superuser_client, django_assert_num_queries):
+    # given: requests with their order item, order, product, easy return and plan
+    CREATE_ROWS[CancellationRequest](3)
+    url = changelist_url(CancellationRequest)
+
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        response = superuser_client.get(url)
+
+    # then: the page's query reads the order's number and currency, not its money columns or JSON documents, nor
+    # the request's IBAN; and the rows render as Django renders them, with nothing read row by row
+    page_query = next(query["sql"] for query in queries if '"orders_order"."number"' in query["sql"])
+    assert '"orders_order"."currency"' in page_query
+    for unread in ('"orders_order"."amount"', '"orders_order"."attributes"', '"cancellationrequest"."iban"'):
+        assert unread not in page_query
+    with django_assert_num_queries(0):
+        assert_rows_as_django_renders_them(response)
