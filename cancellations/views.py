@@ -34,6 +34,7 @@ from cancellations.serializers import (
 from channels.mixins import ChannelScopedMixin
 from common.api.idempotency import KEY_SCHEMA, idempotent
 from common.api.permissions import HasChannelAccess, IsStaff
+from common.api.rows import RowListMixin
 from common.errors import ApplicationError
 from orders.models import Order, OrderItem
 from orders.selectors import order_get
@@ -299,7 +300,7 @@ class CancellationRequestViewSet(ChannelScopedMixin, viewsets.ModelViewSet):
 
 
 @extend_schema(tags=["cancellation plans"])
-class CancellationPlanViewSet(viewsets.ReadOnlyModelViewSet):
+class CancellationPlanViewSet(RowListMixin, viewsets.ReadOnlyModelViewSet):
     """Every cancellation plan, for the back office; failed ones can be retried."""
 
     serializer_class = CancellationPlanSerializer
@@ -323,7 +324,7 @@ class CancellationPlanViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema(tags=["cancellation plans"])
-class ChannelCancellationPlanViewSet(ChannelScopedMixin, viewsets.ReadOnlyModelViewSet):
+class ChannelCancellationPlanViewSet(ChannelScopedMixin, RowListMixin, viewsets.ReadOnlyModelViewSet):
     """A sales channel's own cancellation plans."""
 
     serializer_class = CancellationPlanSerializer

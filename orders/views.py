@@ -6,6 +6,7 @@ from rest_framework.response import Response
 
 from channels.mixins import ChannelScopedMixin
 from common.api.permissions import IsStaff
+from common.api.rows import RowListMixin
 from orders import selectors, services
 from orders.filters import OrderFilter, OrderItemFilter
 from orders.models import OrderStatus
@@ -19,7 +20,7 @@ from orders.serializers import (
 
 
 @extend_schema(tags=["orders"])
-class OrderViewSet(viewsets.ReadOnlyModelViewSet):
+class OrderViewSet(RowListMixin, viewsets.ReadOnlyModelViewSet):
     """All orders, for the back office."""
 
     serializer_class = OrderDetailSerializer
@@ -31,7 +32,7 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema(tags=["orders"])
-class ChannelOrderViewSet(ChannelScopedMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class ChannelOrderViewSet(ChannelScopedMixin, RowListMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """A sales channel's own orders; it hands new ones over with POST."""
 
     serializer_class = OrderDetailSerializer

@@ -37,6 +37,10 @@ def estimated_count(queryset) -> int | None:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
+def _as_they_are(queryset):
+    return queryset
+
+
 class ProbedPage(Page):
     """A page that knows whether rows follow it: its query asked for one row more than the page holds."""
 
@@ -63,6 +67,10 @@ class CappedCountPaginator(Paginator):
     """
 
     count_is_estimate = False
+    # How a page's rows are read from the list's queryset when not as its model instances (e.g. as `.values()`,
+    # common.api.rows); the count and a deep page's ids are read from the queryset itself, without the joins the
+    # rows may add.
+    read_rows = None
     # Rows known to exist: those before the page and on it (a lower bound for an estimate).
     _rows_seen = 0
 
@@ -108,12 +116,14 @@ class CappedCountPaginator(Paginator):
         self.count  # noqa: B018 - counting decides whether the count is an estimate
         return self.count_is_estimate
 
-    @staticmethod
-    def _rows(object_list, bottom: int, top: int, *, deep: bool) -> list:
+    def _rows(self, object_list, bottom: int, top: int, *, deep: bool) -> list:
+        read_rows = self.read_rows or _as_they_are
         if not deep:
-            return list(object_list[bottom:top])
+            return list(read_rows(object_list)[bottom:top])
         ids = list(object_list.values_list("pk", flat=True)[bottom:top])
-        by_id = {row.pk: row for row in object_list.filter(pk__in=ids).order_by()}
+        rows = read_rows(object_list.filter(pk__in=ids).order_by())
+        # A row is a model instance, or a dict of `.values()` that carries its key as "pk" (common.api.rows).
+        by_id = {row["pk"] if isinstance(row, dict) else row.pk: row for row in rows}
         return [by_id[pk] for pk in ids if pk in by_id]
 
     def validate_number(self, number):
@@ -137,7 +147,14 @@ class LimitPagePagination(PageNumberPagination):
     page_size = 10
     page_size_query_param = "limit"
     max_page_size = 100
-    django_paginator_class = CappedCountPaginator
+    # CappedCountPaginator.read_rows of the pages this pagination makes (set by the view before it paginates).
+    read_rows = None
+
+    def django_paginator_class(self, queryset, per_page) -> CappedCountPaginator:
+        """The paginator of a page (DRF makes it through this name)."""
+        paginator = CappedCountPaginator(queryset, per_page)
+        paginator.read_rows = self.read_rows
+        return paginator
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
