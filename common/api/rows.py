@@ -23,6 +23,8 @@ from common.api.fast import FastReadMixin, _fast_reader, _model_columns, _plain_
 
 # The key every top-level row carries its primary key under (the paginator's deep pages read it too).
 PK = "pk"
+# A step's mark for a nested list.
+_LIST = object()
 
 
 class RowReader:
@@ -32,7 +34,8 @@ class RowReader:
         model = serializer.Meta.model
         columns = _model_columns(model)
         self.columns: list[str] = [] if nested else [PK]
-        # (name, path, converter, field): converter None means the field's own to_representation
+        # (name, path, converter, nested): a column's value not None goes through the converter; a nested
+        # serializer's row is built when its key (at path) is not None; a nested list starts empty (`represent`)
         self.steps: list[tuple] = []
         # (name, reverse foreign key's attname on the child, child reader)
         self.lists: list[tuple[str, str, RowReader]] = []
@@ -42,7 +45,7 @@ class RowReader:
             attribute = _plain_attribute(field)
             reader = _fast_reader(field, columns)
             if reader is not None:
-                self._column(name, prefix + reader[0], reader[1], field)
+                self._column(name, prefix + reader[0], reader[1])
             elif attribute is None:
                 raise _unreadable(serializer, name)
             elif isinstance(field, FastReadMixin):
@@ -53,7 +56,7 @@ class RowReader:
                 if child.lists:
                     raise _unreadable(serializer, name)
                 self.columns.extend([prefix + relation.attname, *child.columns])
-                self.steps.append((name, prefix + relation.attname, child, None))
+                self.steps.append((name, prefix + relation.attname, None, child))
             elif isinstance(field, serializers.ListSerializer) and isinstance(field.child, FastReadMixin):
                 relation = model._meta.get_field(attribute)
                 if nested or not relation.one_to_many:
@@ -63,15 +66,15 @@ class RowReader:
                     raise _unreadable(serializer, name)
                 self.lists.append((name, relation.field.attname, child))
                 self.list_models[name] = relation.related_model
-                self.steps.append((name, None, [], None))
+                self.steps.append((name, None, None, _LIST))
             elif attribute in columns and not isinstance(field, serializers.RelatedField | serializers.BaseSerializer):
-                self._column(name, prefix + attribute, None, field)
+                self._column(name, prefix + attribute, field.to_representation)
             else:
                 raise _unreadable(serializer, name)
 
-    def _column(self, name, path, convert, field):
+    def _column(self, name, path, convert):
         self.columns.append(path)
-        self.steps.append((name, path, convert, field))
+        self.steps.append((name, path, convert, None))
 
     def values(self, queryset):
         """The list's queryset as rows of the columns the serializer shows (its joins, none of its prefetches)."""
@@ -93,19 +96,14 @@ class RowReader:
 
     def _build(self, row) -> dict:
         representation = {}
-        for name, path, convert, field in self.steps:
-            if path is None:
+        for name, path, convert, nested in self.steps:
+            if nested is None:
+                value = row[path]
+                representation[name] = None if value is None else convert(value)
+            elif nested is _LIST:
                 representation[name] = []
-                continue
-            value = row[path]
-            if value is None:
-                representation[name] = None
-            elif isinstance(convert, RowReader):
-                representation[name] = convert._build(row)
-            elif convert is not None:
-                representation[name] = convert(value)
             else:
-                representation[name] = field.to_representation(value)
+                representation[name] = None if row[path] is None else nested._build(row)
         return representation
 
 
