@@ -1,6 +1,8 @@
 """The id ceilings that bound the request lists' upper date filters: kept by every insert, exact results."""
 
 import importlib
+import threading
+import time
 import uuid
 import zoneinfo
 from datetime import UTC, datetime, timedelta
@@ -8,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
-from django.db import connection
+from django.db import connection, transaction
 from django.http import QueryDict
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -18,6 +20,7 @@ from cancellations.filters import CancellationRequestFilter
 from cancellations.models import CancellationRequest, CancellationRequestStatus, RequestIdCeiling
 from cancellations.selectors import cancellation_request_list
 from cancellations.services import RequestInput, cancellation_request_create
+from tests.concurrency import run_together
 from tests.factories import CancellationReasonFactory, CancellationRequestFactory, ChannelFactory, order_with_items
 
 pytestmark = pytest.mark.django_db
@@ -178,3 +181,38 @@ def test_upper_date_filters_return_exactly_the_requests_placed_before_the_bound(
                     reverse=True,
                 )
                 assert found == wanted, (name, value, channel_id)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_request_committed_after_a_newer_one_of_the_same_day_keeps_the_newer_ones_ceiling():
+    # given: a request of a later block is inserted first and held uncommitted while an older id is inserted
+    template = CancellationRequestFactory(date_placed=START)
+    inserted = threading.Event()
+
+    def insert(request_id: int, *, hold: bool):
+        with transaction.atomic():
+            CancellationRequest.objects.create(
+                id=request_id,
+                order_item_id=template.order_item_id,
+                channel_id=template.channel_id,
+                date_placed=START,
+                reason_id=template.reason_id,
+                cancellation_type="cancel",
+                status=CancellationRequestStatus.REJECTED,
+                quantity=1,
+            )
+            if hold:
+                inserted.set()
+                time.sleep(0.5)  # the other insert now waits on this one's ceiling row
+
+    def older():
+        inserted.wait(timeout=30)
+        insert(9000, hold=False)
+
+    # when
+    run_together(lambda: insert(50_000, hold=True), older)
+
+    # then
+    assert all(covered(request) for request in CancellationRequest.objects.all())
+    assert filtered_ids("date_placed__lte=2026-03-01T00:00:00Z", channel_id=template.channel_id)[:2] == [50_000, 9000]
