@@ -7,6 +7,7 @@ it with a function chosen once per serializer; every other field (nested seriali
 custom field classes) goes the ordinary way, so the output is the same, value for value.
 """
 
+import decimal
 from datetime import UTC
 
 from django.conf import settings
@@ -48,6 +49,25 @@ def _choice_converter(field: serializers.ChoiceField):
     return convert
 
 
+def _decimal_converter(field: serializers.DecimalField):
+    coerce_to_string = getattr(field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING)
+    if not coerce_to_string or field.localize or field.normalize_output or field.decimal_places is None:
+        return field.to_representation
+    # DRF's quantize makes these on every call; the context is the default one (nothing here changes it).
+    exponent = decimal.Decimal(".1") ** field.decimal_places
+    context = decimal.getcontext().copy()
+    if field.max_digits is not None:
+        context.prec = field.max_digits
+    rounding = field.rounding
+
+    def convert(value):
+        if type(value) is not decimal.Decimal:
+            return field.to_representation(value)
+        return f"{value.quantize(exponent, rounding=rounding, context=context):f}"
+
+    return convert
+
+
 # Field classes (exactly these, not subclasses: a subclass may represent values its own way) and how a value that
 # is not None comes out.
 _CONVERTERS = {
@@ -62,7 +82,7 @@ _CONVERTERS = {
     serializers.JSONField: lambda field: None if field.binary else _identity,
     serializers.ChoiceField: _choice_converter,
     serializers.DateTimeField: _datetime_converter,
-    serializers.DecimalField: lambda field: field.to_representation,
+    serializers.DecimalField: _decimal_converter,
 }
 
 

@@ -12,7 +12,7 @@ import orders.serializers
 from cancellations.models import CancellationRequest
 from cancellations.selectors import cancellation_plan_list, cancellation_request_list, with_channel
 from common.api.fast import FastReadMixin
-from orders.models import Order
+from orders.models import Order, OrderItem
 from tests.factories import (
     CancellationPlanFactory,
     CancellationPlanItemFactory,
@@ -117,3 +117,22 @@ def test_a_time_in_another_zone_comes_out_in_utc():
     data = {name: value for name, value in serializer.to_representation(row).items() if name.endswith("_date")}
 
     assert data == {"created_date": "2026-01-02T03:04:05.000000Z", "modified_date": "2026-01-02T03:04:05.000000Z"}
+
+
+@pytest.mark.parametrize(
+    "value", [Decimal("10.5"), Decimal("1.005"), Decimal("-0.015"), Decimal("1E+2"), Decimal("0E-7"), 7, 2.675]
+)
+def test_a_decimal_comes_out_as_drf_writes_it(value):
+    class PriceSerializer(FastReadMixin, serializers.ModelSerializer):
+        class Meta:
+            model = OrderItem
+            fields = ("price", "tax_rate")
+
+    item = OrderItem(price=value, tax_rate=value)
+
+    data = PriceSerializer(item).data
+
+    assert data == {
+        "price": serializers.DecimalField(max_digits=14, decimal_places=2).to_representation(value),
+        "tax_rate": serializers.DecimalField(max_digits=5, decimal_places=2).to_representation(value),
+    }
