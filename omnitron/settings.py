@@ -192,7 +192,11 @@ CELERY_RESULT_SERIALIZER = "json"
 # At-least-once delivery: a task is acknowledged only after it ran, and re-delivered if its worker dies.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Messages a worker process reserves ahead: it takes the next task while acknowledging the last, instead of one
+# round trip to the broker after each (with -c 1 on the sandbox gateway: about 1.4x the refunds a second). Safe
+# with late acknowledgement: a reserved message of a worker that dies is delivered again, and the refund, sync or
+# delivery row stays the truth (the sweepers re-send it). 1 for workers of long tasks only.
+CELERY_WORKER_PREFETCH_MULTIPLIER = env.int("CELERY_WORKER_PREFETCH_MULTIPLIER", default=4)
 # Celery's Django fixup closes the database connection before and after every task unless this is set, so each task
 # would open a new one (a connection costs more than a refund's queries). Set, the fixup closes it only every this
 # many tasks, and omnitron/celery.py applies CONN_MAX_AGE and the health rules to it between tasks, as Django does
