@@ -72,6 +72,9 @@ def _decimal_converter(field: serializers.DecimalField):
 # is not None comes out.
 _CONVERTERS = {
     serializers.IntegerField: lambda field: int,
+    serializers.BigIntegerField: lambda field: (
+        str if getattr(field, "coerce_to_string", api_settings.COERCE_BIGINT_TO_STRING) else int
+    ),
     serializers.BooleanField: lambda field: _identity,
     serializers.CharField: lambda field: str,
     serializers.EmailField: lambda field: str,

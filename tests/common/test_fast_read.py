@@ -136,3 +136,17 @@ def test_a_decimal_comes_out_as_drf_writes_it(value):
         "price": serializers.DecimalField(max_digits=14, decimal_places=2).to_representation(value),
         "tax_rate": serializers.DecimalField(max_digits=5, decimal_places=2).to_representation(value),
     }
+
+
+@pytest.mark.parametrize("coerce_to_string", [None, True])
+def test_a_big_integer_comes_out_as_drf_writes_it_read_as_a_plain_column(coerce_to_string):
+    class IdSerializer(FastReadMixin, serializers.ModelSerializer):
+        class Meta:
+            model = OrderItem
+            fields = ("id",)
+            extra_kwargs = {"id": {"coerce_to_string": coerce_to_string}}
+
+    serializer = IdSerializer(OrderItem(id=2**53 + 1))
+
+    assert serializer.data == {"id": serializer.fields["id"].to_representation(2**53 + 1)}
+    assert [reader for _, reader, _ in serializer._read_plan()] == [("id", str if coerce_to_string else int)]
