@@ -14,6 +14,7 @@ from cancellations.models import (
     CancellationRequest,
     CancellationRequestStatus,
     EasyReturn,
+    RequestIdCeiling,
 )
 from channels.models import Channel
 from common.admin import LargeTableMixin
@@ -370,6 +371,16 @@ class CancellationQuoteAdmin(IndexedSearchMixin, LargeTableMixin, ReadOnlyAdmin)
     search_fields = ("=order__number",)
     readonly_fields = ("order", "created_by", "body_fingerprint", "order_version", "quote", "expires_at", "plan")
     sortable_by = ("created_date",)
+
+
+@admin.register(RequestIdCeiling)
+class RequestIdCeilingAdmin(ReadOnlyAdmin):
+    """The id ceilings the request table's insert trigger keeps (see RequestIdCeiling): shown to explain a date
+    filtered list, never edited here (a ceiling set too low would hide requests from those lists)."""
+
+    list_display = ("channel", "day", "id_ceiling")
+    list_filter = ("channel",)
+    ordering = ("channel", "-day")
 
 
 def _oldest_waiting_detail() -> str | None:

@@ -15,6 +15,7 @@ from cancellations.models import (
     CancellationReason,
     CancellationRequest,
     EasyReturn,
+    RequestIdCeiling,
 )
 from channels.models import BatchRequest, Channel, IntegrationAction
 from common.models import IdempotencyRecord
@@ -202,6 +203,15 @@ class CancellationRequestFactory(DjangoModelFactory):
     reason = factory.SubFactory(CancellationReasonFactory)
     cancellation_type = "cancel"
     quantity = 1
+
+
+class RequestIdCeilingFactory(DjangoModelFactory):
+    class Meta:
+        model = RequestIdCeiling
+
+    channel = factory.SubFactory(ChannelFactory)
+    day = factory.LazyFunction(lambda: timezone.now().date())
+    id_ceiling = 1023
 
 
 class RefundFactory(DjangoModelFactory):
