@@ -150,3 +150,21 @@ def test_a_big_integer_comes_out_as_drf_writes_it_read_as_a_plain_column(coerce_
 
     assert serializer.data == {"id": serializer.fields["id"].to_representation(2**53 + 1)}
     assert [reader for _, reader, _ in serializer._read_plan()] == [("id", str if coerce_to_string else int)]
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        datetime(2026, 1, 2, 3, 4, 5, 7, tzinfo=UTC),
+        datetime(2026, 1, 2, 3, 4, 5, 999999, tzinfo=timezone(timedelta(hours=-5))),
+        datetime(269, 1, 1, tzinfo=UTC),
+        datetime(1, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
+    ],
+)
+def test_a_time_comes_out_as_drf_writes_it(moment):
+    row = CancellationRequest(created_date=moment, modified_date=moment)
+
+    data = cancellations.serializers.CancellationRequestSerializer().to_representation(row)
+
+    assert data["created_date"] == serializers.DateTimeField().to_representation(moment)
