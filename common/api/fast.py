@@ -129,16 +129,39 @@ def _fast_reader(field, columns: set[str]):
     return attribute, converter
 
 
+def _reads_alone(reader, field) -> bool:
+    """Whether a plan's entry reads a row without its serializer: a plain column, one of DRF's own fields but a
+    method field (which calls a method of its parent) and a file field (which reads the request from the context),
+    or a nested fast serializer (one row or a list of them). Another field may ask its serializer or the context."""
+    if reader is not None or isinstance(field, FastReadMixin):
+        return True
+    if type(field).__module__ == serializers.Field.__module__:
+        return not isinstance(field, (serializers.SerializerMethodField, serializers.FileField))
+    return isinstance(field, serializers.ListSerializer) and isinstance(field.child, FastReadMixin)
+
+
 class FastReadMixin:
-    """For read serializers: the same representation as DRF's, built with a plan of readers made once."""
+    """For read serializers: the same representation as DRF's, built with a plan of readers made once.
+
+    Once per class when every field reads a row alone (see `_reads_alone`): the plan of a serializer made for the
+    purpose serves every later one, which then never builds its fields (working them out from the model is most of
+    the cost of showing one row). Otherwise once per serializer."""
 
     def _read_plan(self):
         plan = self.__dict__.get("_fast_read_plan")
         if plan is None:
-            columns = _model_columns(getattr(getattr(self, "Meta", None), "model", None))
-            plan = tuple((field.field_name, _fast_reader(field, columns), field) for field in self._readable_fields)
+            cls = type(self)
+            if "_shared_read_plan" not in cls.__dict__:
+                # Worked out on a serializer of no row and no context, so the shared plan holds on to neither.
+                shared = cls()._own_read_plan()
+                cls._shared_read_plan = shared if all(_reads_alone(*entry[1:]) for entry in shared) else None
+            plan = cls._shared_read_plan or self._own_read_plan()
             self._fast_read_plan = plan
         return plan
+
+    def _own_read_plan(self):
+        columns = _model_columns(getattr(getattr(self, "Meta", None), "model", None))
+        return tuple((field.field_name, _fast_reader(field, columns), field) for field in self._readable_fields)
 
     def to_representation(self, instance):
         representation = {}

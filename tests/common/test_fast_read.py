@@ -168,3 +168,28 @@ def test_a_time_comes_out_as_drf_writes_it(moment):
     data = cancellations.serializers.CancellationRequestSerializer().to_representation(row)
 
     assert data["created_date"] == serializers.DateTimeField().to_representation(moment)
+
+
+def test_a_serializer_whose_fields_read_rows_alone_shares_its_class_plan(channel):
+    first = order_with_items(channel=channel, lines=[(Decimal("10.55"), 2), (Decimal("3.10"), 1)])
+    second = order_with_items(channel=channel, lines=[(Decimal("7.00"), 1)])
+    serializer_class = orders.serializers.OrderDetailSerializer
+
+    shown = [serializer_class(order) for order in (first, second)]
+    data = [serializer.data for serializer in shown]
+
+    # neither serializer worked out its own fields: the class's plan read both orders, each as DRF reads it
+    assert not any("fields" in serializer.__dict__ for serializer in shown)
+    assert data == [_drf(serializer_class(order), order) for order in (first, second)]
+    assert [len(rows["items"]) for rows in data] == [2, 1]
+
+
+def test_a_serializer_with_a_method_field_reads_with_its_own_fields(request_row):
+    serializer = cancellations.serializers.CancellationRequestSerializer(request_row, context={"shown": "masked"})
+
+    data = serializer.data
+
+    assert "fields" in serializer.__dict__
+    assert (
+        data["iban"] == _drf(cancellations.serializers.CancellationRequestSerializer(request_row), request_row)["iban"]
+    )
