@@ -5,7 +5,9 @@ field; making them, and decoding columns no serializer shows, is most of the pag
 serializer the columns it shows (its nested serializers' through joins, its nested lists through one query each,
 as `prefetch_related` would) and builds the same representation from the rows, value for value:
 
-- a plain column: FastReadMixin's converter, else the field's own `to_representation`;
+- a plain column: FastReadMixin's converter, else the field's own `to_representation`; a timestamp is read as the
+  database's text and rewritten into the contract's (psycopg parses a timestamptz in Python, some 4 us a value:
+  600 values, 2.5 ms, on a page of orders), a JSON document as its text, decoded here (`{}` without the decoder);
 - a nested serializer over a foreign key: its columns joined (`customer__email`), None when the key is null;
 - a nested list over a reverse foreign key: one query for the page, filtered, ordered and shaped by the list
   queryset's `Prefetch` of that name (else the related model's default ordering).
@@ -14,10 +16,19 @@ A field it cannot read from a row (a method field, a dotted source, a relation i
 the reader is made, so a serializer that gains one fails loudly instead of answering differently.
 """
 
+import json
+import re
+from datetime import UTC
+
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Prefetch
+from django.db import models
+from django.db.models import Prefetch, TextField
+from django.db.models.functions import Cast
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from common.api.fast import FastReadMixin, _fast_reader, _model_columns, _plain_attribute
 
@@ -25,6 +36,10 @@ from common.api.fast import FastReadMixin, _fast_reader, _model_columns, _plain_
 PK = "pk"
 # A step's mark for a nested list.
 _LIST = object()
+# A timestamp's text in UTC: PostgreSQL's (the session's time zone is UTC), "2025-03-01 09:30:05.12+00", without
+# trailing zeros in the fraction; SQLite's as Django stores it, without an offset.
+_UTC_TIMESTAMP_TEXT = re.compile(r"(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?(?:\+00(?::00)?)?")
+_CONTRACT_DATETIME_FORMATS = ("%Y-%m-%dT%H:%M:%S.%fZ", "%4Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class RowReader:
@@ -34,6 +49,9 @@ class RowReader:
         model = serializer.Meta.model
         columns = _model_columns(model)
         self.columns: list[str] = [] if nested else [PK]
+        # columns read through an expression, by their alias in the row
+        self.expressions: dict[str, models.Expression] = {}
+        self.model = model
         # (name, path, converter, nested): a column's value not None goes through the converter; a nested
         # serializer's row is built when its key (at path) is not None; a nested list starts empty (`represent`)
         self.steps: list[tuple] = []
@@ -45,7 +63,7 @@ class RowReader:
             attribute = _plain_attribute(field)
             reader = _fast_reader(field, columns)
             if reader is not None:
-                self._column(name, prefix + reader[0], reader[1])
+                self._column(name, prefix + reader[0], reader[1], field)
             elif attribute is None:
                 raise _unreadable(serializer, name)
             elif isinstance(field, FastReadMixin):
@@ -56,6 +74,7 @@ class RowReader:
                 if child.lists:
                     raise _unreadable(serializer, name)
                 self.columns.extend([prefix + relation.attname, *child.columns])
+                self.expressions.update(child.expressions)
                 self.steps.append((name, prefix + relation.attname, None, child))
             elif isinstance(field, serializers.ListSerializer) and isinstance(field.child, FastReadMixin):
                 relation = model._meta.get_field(attribute)
@@ -68,17 +87,23 @@ class RowReader:
                 self.list_models[name] = relation.related_model
                 self.steps.append((name, None, None, _LIST))
             elif attribute in columns and not isinstance(field, serializers.RelatedField | serializers.BaseSerializer):
-                self._column(name, prefix + attribute, field.to_representation)
+                self._column(name, prefix + attribute, field.to_representation, field)
             else:
                 raise _unreadable(serializer, name)
 
-    def _column(self, name, path, convert):
+    def _column(self, name, path, convert, field):
+        text_convert = _text_converter(self.model, field, convert)
+        if text_convert is not None:
+            alias = f"{path}:text"
+            self.expressions[alias] = Cast(path, TextField())
+            self.steps.append((name, alias, text_convert, None))
+            return
         self.columns.append(path)
         self.steps.append((name, path, convert, None))
 
     def values(self, queryset):
         """The list's queryset as rows of the columns the serializer shows (its joins, none of its prefetches)."""
-        return queryset.prefetch_related(None).values(*dict.fromkeys(self.columns))
+        return queryset.prefetch_related(None).values(*dict.fromkeys(self.columns), **self.expressions)
 
     def represent(self, rows, queryset) -> list[dict]:
         """The representation of `rows` (from `values`), with their nested lists read as `queryset` prefetches
@@ -90,7 +115,7 @@ class RowReader:
         for name, parent_key, child in self.lists:
             by_parent = {row[PK]: result[name] for row, result in zip(rows, results, strict=True)}
             items = _list_queryset(queryset, name, self.list_models[name]).filter(**{f"{parent_key}__in": by_parent})
-            for item in items.values(*dict.fromkeys([*child.columns, parent_key])):
+            for item in items.values(*dict.fromkeys([*child.columns, parent_key]), **child.expressions):
                 by_parent[item[parent_key]].append(child._build(item))
         return results
 
@@ -105,6 +130,43 @@ class RowReader:
             else:
                 representation[name] = None if row[path] is None else nested._build(row)
         return representation
+
+
+def _text_converter(model, field, convert):
+    """For a column cheaper to read as its text (a timestamp, a JSON document) whose field FastReadMixin converts
+    (`convert`): the converter of its text, else None."""
+    if convert == field.to_representation or field.source == "pk":
+        return None
+    column = model._meta.get_field(field.source)
+    if type(field) is serializers.DateTimeField and isinstance(column, models.DateTimeField):
+        return _timestamp_text_converter(field, convert)
+    if type(field) is serializers.JSONField and isinstance(column, models.JSONField) and column.decoder is None:
+        return _json_text
+    return None
+
+
+def _json_text(text):
+    """A JSON document's text decoded as Django's JSONField decodes it; most are `{}`."""
+    return {} if text == "{}" else json.loads(text)
+
+
+def _timestamp_text_converter(field, convert):
+    """A timestamp's text to the contract's format, when the field writes it (FastReadMixin's converter). A text
+    not in UTC (or a year the format would not pad) is parsed and converted the ordinary way."""
+    output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
+    if output_format not in _CONTRACT_DATETIME_FORMATS:
+        return None
+    pads_year = output_format.startswith("%4Y")
+
+    def from_text(text):
+        match = _UTC_TIMESTAMP_TEXT.fullmatch(text)
+        if match is None or not (pads_year or text[0] != "0"):
+            moment = parse_datetime(text)
+            return convert(timezone.make_aware(moment, UTC) if timezone.is_naive(moment) else moment)
+        day, time, fraction = match.groups()
+        return f"{day}T{time}.{(fraction or '').ljust(6, '0')}Z"
+
+    return from_text
 
 
 def _unreadable(serializer, name) -> ImproperlyConfigured:

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
@@ -157,3 +158,21 @@ def test_a_field_it_cannot_read_from_a_row_is_refused():
 
     with pytest.raises(ImproperlyConfigured, match=r"ComputedSerializer\.label"):
         RowReader(ComputedSerializer())
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("2025-03-01 09:30:05.12+00", "2025-03-01T09:30:05.120000Z"),  # PostgreSQL's, trailing zeros dropped
+        ("2025-03-01 09:30:05+00", "2025-03-01T09:30:05.000000Z"),
+        ("2025-03-01 09:30:05.123456", "2025-03-01T09:30:05.123456Z"),  # SQLite's, stored in UTC
+        ("2025-03-01 12:30:05.5+03", "2025-03-01T09:30:05.500000Z"),  # another session time zone: parsed
+        ("0269-01-01 00:00:00+00", "0269-01-01T00:00:00.000000Z"),
+    ],
+)
+def test_a_timestamp_read_as_text_is_written_as_the_field_writes_it(text, written):
+    field = CancellationPlanSerializer().fields["created_date"]
+    reader = RowReader(CancellationPlanSerializer())
+    (convert,) = [convert for name, _, convert, _ in reader.steps if name == "created_date"]
+
+    assert convert(text) == written == field.to_representation(parse_datetime(text))
