@@ -1,8 +1,12 @@
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.views.main import PAGE_VAR, ChangeList
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from common.admin_rows import action_checkbox, listed_rows_filter, page_ids_and_count, page_queryset, page_results
 from common.api.pagination import EXACT_COUNT_LIMIT
@@ -70,6 +74,44 @@ class PageByIdsChangeList(ChangeList):
         return page_results(self)
 
 
+class RenderedOnce:
+    """A widget whose HTML for a name, value, attributes and choices is rendered once per process and language,
+    then reused: a list's action form is the same on every page load, and rendering it through the form renderer's
+    templates (an include per option) cost a millisecond a page."""
+
+    rendered: dict = {}  # shared by every widget: bounded by RENDERED_LIMIT
+
+    def render(self, name, value, attrs=None, renderer=None):
+        choices = tuple((key, str(label)) for key, label in getattr(self, "choices", ()))
+        key = (type(self), name, repr(value), repr(attrs), repr(self.attrs), choices, get_language(), renderer)
+        html = self.rendered.get(key)
+        if html is None:
+            if len(self.rendered) >= RENDERED_LIMIT:
+                self.rendered.clear()
+            html = self.rendered[key] = super().render(name, value, attrs, renderer)
+        return html
+
+
+RENDERED_LIMIT = 256
+
+
+class RenderedOnceSelect(RenderedOnce, forms.Select):
+    pass
+
+
+class RenderedOnceHiddenInput(RenderedOnce, forms.HiddenInput):
+    pass
+
+
+class ChangeListActionForm(ActionForm):
+    """Django's action form (the same fields, labels and HTML), its widgets rendered once (`RenderedOnce`)."""
+
+    action = forms.ChoiceField(label=_("Action:"), widget=RenderedOnceSelect)
+    select_across = forms.BooleanField(
+        label="", required=False, initial=0, widget=RenderedOnceHiddenInput({"class": "select-across"})
+    )
+
+
 class LargeTableMixin:
     """A changelist over millions of rows: an index serves each of its queries, and their number does not grow with
     the rows shown.
@@ -91,6 +133,7 @@ class LargeTableMixin:
     """
 
     paginator = ChangeListPaginator
+    action_form = ChangeListActionForm
     change_list_template = "admin/large_table/change_list.html"
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
