@@ -8,8 +8,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from functools import cache
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from schwifty import IBAN
@@ -498,11 +499,6 @@ def _plan_complete(
     plan_items = list(plan.items.all())
     plan.status = CancellationPlanStatus.COMPLETED
     plan.save(update_fields=["status", "modified_date"])
-    request_ids = list(
-        CancellationRequest.objects.filter(
-            cancellation_plan=plan, status=CancellationRequestStatus.APPROVED
-        ).values_list("pk", flat=True)
-    )
     return _plan_completed(
         plan_id=plan.pk,
         order=order,
@@ -512,10 +508,23 @@ def _plan_complete(
         refunded=sum((refund.amount for refund in refunds), ZERO),
         shipping_refunded=sum((r.amount for r in refunds if r.kind == RefundKind.CARGO), ZERO),
         discount_refunded=sum((pi.discount_refund_amount for pi in plan_items), ZERO),
-        request_ids=request_ids,
+        request_ids=_plan_requests_complete(plan.pk),
         notices=notices,
         actor=actor,
     )
+
+
+def _plan_requests_complete(plan_id: int) -> list[int]:
+    """The completed plan's approved request (a plan comes from at most one) is completed too; returns its id, if
+    any. The requests' modified_date moves with their status: the channel's `cancellation_requests/updates/` feed
+    compares it."""
+    approved = CancellationRequest.objects.filter(
+        cancellation_plan_id=plan_id, status=CancellationRequestStatus.APPROVED
+    )
+    request_ids = list(approved.values_list("pk", flat=True))
+    if request_ids:
+        approved.update(status=CancellationRequestStatus.COMPLETED, modified_date=timezone.now())
+    return request_ids
 
 
 def _plan_completed(
@@ -528,9 +537,9 @@ def _plan_completed(
     actor=None,
     **money,
 ) -> list[OrderEvent]:
-    """The plan is marked completed: its items and the order record the money (`money`: the amounts
-    `order_refunds_record` takes), and the plan's request (if it came from one) is completed. Returns the events to
-    write; the webhook events join `notices`."""
+    """The plan and its requests (`request_ids`) are marked completed: its items and the order record the money
+    (`money`: the amounts `order_refunds_record` takes). Returns the events to write; the webhook events join
+    `notices`."""
     events = []
     order_refunds_record(order=order, items=items, actor=actor, events=events, **money)
     notices.plan_by_id(WebhookEventType.PLAN_COMPLETED, plan_id)
@@ -543,11 +552,6 @@ def _plan_completed(
         )
     )
     if request_ids:
-        # The requests' modified_date moves with their status: the channel's `cancellation_requests/updates/` feed
-        # compares it.
-        CancellationRequest.objects.filter(pk__in=request_ids).update(
-            status=CancellationRequestStatus.COMPLETED, modified_date=timezone.now()
-        )
         notices.requests_completed(request_ids)
         events += [
             OrderEvent(
@@ -558,11 +562,58 @@ def _plan_completed(
     return events
 
 
-def _plan_completed_by_refunds(*, plan_id: int, order: Order, notices: Notices) -> list[OrderEvent]:
+@cache
+def _plan_completion_statement() -> str:
+    plans = CancellationPlan._meta.db_table
+    requests = CancellationRequest._meta.db_table
+    refunds = Refund._meta.db_table
+    return (
+        f'WITH plan AS (UPDATE "{plans}" SET "status" = %(completed)s, "modified_date" = %(now)s '
+        'WHERE "id" = %(plan)s AND "status" <> %(completed)s '
+        f'AND NOT EXISTS (SELECT 1 FROM "{refunds}" WHERE "plan_id" = %(plan)s AND "status" <> %(succeeded)s) '
+        'RETURNING "id"), '
+        f'request AS (UPDATE "{requests}" SET "status" = %(completed)s, "modified_date" = %(now)s '
+        'WHERE "cancellation_plan_id" IN (SELECT "id" FROM plan) AND "status" = %(approved)s RETURNING "id") '
+        'SELECT EXISTS (SELECT FROM plan), ARRAY(SELECT "id" FROM request ORDER BY "id")'
+    )
+
+
+def _plan_complete_if_settled(plan_id: int) -> list[int] | None:
+    """Mark the plan completed if no refund of it is left unsucceeded (the caller's success is written already), and
+    its approved request with it. None when the plan does not complete now (a refund is still open, or the plan was
+    completed before); else the ids of the requests completed. One statement on PostgreSQL; elsewhere the plan's
+    conditional UPDATE, then its request."""
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _plan_completion_statement(),
+                {
+                    "plan": plan_id,
+                    "now": now,
+                    "completed": CancellationPlanStatus.COMPLETED.value,
+                    "succeeded": RefundStatus.SUCCEEDED.value,
+                    "approved": CancellationRequestStatus.APPROVED.value,
+                },
+            )
+            completed, request_ids = cursor.fetchone()
+        return request_ids if completed else None
+    unsucceeded = Refund.objects.filter(plan_id=OuterRef("pk")).exclude(status=RefundStatus.SUCCEEDED)
+    completed = (
+        CancellationPlan.objects.filter(pk=plan_id)
+        .exclude(status=CancellationPlanStatus.COMPLETED)
+        .exclude(Exists(unsucceeded))
+        .update(status=CancellationPlanStatus.COMPLETED, modified_date=now)
+    )
+    return _plan_requests_complete(plan_id) if completed else None
+
+
+def _plan_completed_by_refunds(
+    *, plan_id: int, order: Order, request_ids: list[int], notices: Notices
+) -> list[OrderEvent]:
     """The plan's last refund succeeded and the plan is marked completed. One read brings what the completion needs:
     the order's items (all of them: the order's status follows them), each with what the plan refunds on it, and
-    the plan's type, refund totals and approved request (a plan comes from at most one request). The order is locked
-    by the caller, so the items read now are current."""
+    the plan's type and refund totals. The order is locked by the caller, so the items read now are current."""
     refunds = Refund.objects.filter(plan_id=plan_id).values("plan_id")
     items = list(
         OrderItem.objects.filter(order=order)
@@ -574,11 +625,6 @@ def _plan_completed_by_refunds(*, plan_id: int, order: Order, notices: Notices) 
             plan_refunded=Subquery(refunds.annotate(total=Sum("amount")).values("total")),
             plan_shipping_refunded=Subquery(
                 refunds.filter(kind=RefundKind.CARGO).annotate(total=Sum("amount")).values("total")
-            ),
-            plan_request_id=Subquery(
-                CancellationRequest.objects.filter(
-                    cancellation_plan_id=plan_id, status=CancellationRequestStatus.APPROVED
-                ).values("pk")[:1]
             ),
         )
         .order_by("id")
@@ -597,7 +643,7 @@ def _plan_completed_by_refunds(*, plan_id: int, order: Order, notices: Notices) 
         refunded=(plan.plan_refunded or ZERO).quantize(CENT),
         shipping_refunded=(plan.plan_shipping_refunded or ZERO).quantize(CENT),
         discount_refunded=sum((item.plan_discount_refund for item in in_plan), ZERO),
-        request_ids=[plan.plan_request_id] if plan.plan_request_id else [],
+        request_ids=request_ids,
         notices=notices,
     )
 
@@ -626,24 +672,19 @@ class PlanRefundOwner:
 
     def settled(self, refund: Refund, order: Order) -> None:
         notices = Notices(order.channel)
-        plan = CancellationPlan.objects.filter(pk=refund.plan_id)
-        now = timezone.now()
         if refund.status == RefundStatus.SUCCEEDED:
             notices.refund(WebhookEventType.REFUND_SUCCEEDED, refund)
             events = [_refund_event(order, refund, OrderEventType.REFUND_SUCCEEDED, amount=str(refund.amount))]
-            unsucceeded = Refund.objects.filter(plan_id=OuterRef("pk")).exclude(status=RefundStatus.SUCCEEDED)
-            completed = (
-                plan.exclude(status=CancellationPlanStatus.COMPLETED)
-                .exclude(Exists(unsucceeded))
-                .update(status=CancellationPlanStatus.COMPLETED, modified_date=now)
-            )
-            if completed:
-                events += _plan_completed_by_refunds(plan_id=refund.plan_id, order=order, notices=notices)
+            request_ids = _plan_complete_if_settled(refund.plan_id)
+            if request_ids is not None:
+                events += _plan_completed_by_refunds(
+                    plan_id=refund.plan_id, order=order, request_ids=request_ids, notices=notices
+                )
         else:
             notices.refund(WebhookEventType.REFUND_FAILED, refund)
             events = [_refund_event(order, refund, OrderEventType.REFUND_FAILED, error=refund.last_error)]
-            failed = plan.filter(status=CancellationPlanStatus.WAITING).update(
-                status=CancellationPlanStatus.FAILED, modified_date=now
+            failed = CancellationPlan.objects.filter(pk=refund.plan_id, status=CancellationPlanStatus.WAITING).update(
+                status=CancellationPlanStatus.FAILED, modified_date=timezone.now()
             )
             if failed:
                 notices.plan_by_id(WebhookEventType.PLAN_FAILED, refund.plan_id)

@@ -9,10 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cancellations.models import CancellationPlan
-from cancellations.services import order_cancel
+from cancellations.services import cancellation_request_approve, order_cancel
 from refunds.models import Refund, RefundStatus
 from refunds.services import refund_execute
-from tests.factories import CancellationReasonFactory, order_with_items
+from tests.factories import CancellationReasonFactory, CancellationRequestFactory, order_with_items
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +22,14 @@ TRANSACTION_STATEMENTS = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE S
 def lease_queries() -> int:
     """Taking a refund's lease: one UPDATE ... RETURNING on PostgreSQL, a locked read and a write elsewhere."""
     return 1 if connection.vendor == "postgresql" else 2
+
+
+def plan_completion_queries(*, from_request: bool) -> int:
+    """What a refund completing its plan adds to the plan's conditional UPDATE: nothing on PostgreSQL (the plan and
+    its request in one statement); elsewhere the read of the plan's request, and the request's UPDATE if any."""
+    if connection.vendor == "postgresql":
+        return 0
+    return 2 if from_request else 1
 
 
 def queries_of(captured) -> list[str]:
@@ -50,9 +58,10 @@ def test_a_whole_cancel_with_its_two_refunds_run_in_process(staff_client, django
     assert CancellationPlan.objects.get(order=order).status == "completed"
     # the token (1); the cancel: lock the order (1), its items with its refunds so far (1), reasons (1), plan, its
     # items, its two refunds (3), item and order updates (2), events (1); each refund: lease (see lease_queries),
-    # the order lock (1), the outcome (1), the plan's conditional completion (1), then an event (1) for the first
-    # and the plan's completion (4) for the last; the response: the order's items with the order joined (1)
-    expected = 22 + 2 * lease_queries()
+    # the order lock (1), the outcome (1), the plan's conditional completion (1), an event (1), and for the last
+    # (see plan_completion_queries) the order's items with the plan's amounts, their update and the order's (3);
+    # the response: the order's items with the order joined (1)
+    expected = 22 + 2 * lease_queries() + plan_completion_queries(from_request=False)
     assert len(queries_of(captured)) == expected, "\n".join(queries_of(captured))
 
 
@@ -78,5 +87,33 @@ def test_one_refund_attempt(refunds, others, django_capture_on_commit_callbacks)
     assert Refund.objects.get(pk=last.pk).status == RefundStatus.SUCCEEDED
     # lease (see lease_queries), order lock (1), outcome (1), the plan's completion if no refund of it is left
     # unsucceeded (1), event (1); completing the plan adds the order's items with what the plan refunds on them (1),
-    # their update (1) and the order's (1); its events go in the one INSERT
-    assert len(queries_of(captured)) == others + lease_queries(), "\n".join(queries_of(captured))
+    # their update (1) and the order's (1), and see plan_completion_queries; its events go in the one INSERT
+    expected = others + lease_queries() + (plan_completion_queries(from_request=False) if refunds == 1 else 0)
+    assert len(queries_of(captured)) == expected, "\n".join(queries_of(captured))
+
+
+def test_the_refund_completing_a_requested_plan_completes_the_request_within_eight_queries(
+    django_capture_on_commit_callbacks,
+):
+    # given: a request approved into a plan of one refund (the item), not run yet
+    order = three_item_order()
+    item = order.items.order_by("id").first()
+    request = CancellationRequestFactory(
+        order_item=item, reason=CancellationReasonFactory(cancellation_type="cancel"), quantity=1
+    )
+    with django_capture_on_commit_callbacks(execute=False):
+        cancellation_request_approve(request_id=request.pk)
+    request.refresh_from_db()
+    refund = Refund.objects.get(plan_id=request.cancellation_plan_id)
+
+    # when
+    with CaptureQueriesContext(connection) as captured:
+        refund_execute(refund_id=refund.pk)
+
+    # then: the plan and its request are completed, on PostgreSQL in the budget of any refund (8)
+    request.refresh_from_db()
+    assert (request.status, request.cancellation_plan.status) == ("completed", "completed")
+    expected = 7 + lease_queries() + plan_completion_queries(from_request=True)
+    assert len(queries_of(captured)) == expected, "\n".join(queries_of(captured))
+    if connection.vendor == "postgresql":
+        assert expected == 8
