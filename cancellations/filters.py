@@ -1,4 +1,4 @@
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, time, timedelta
 
 import django_filters
 from django.db.models import QuerySet, Subquery
@@ -106,7 +106,10 @@ class CancellationRequestFilter(django_filters.FilterSet):
             if timezone.is_naive(moment):
                 moment = timezone.make_aware(moment)
             moment = moment.astimezone(UTC)
-            days.append((moment - timedelta(microseconds=1) if lookup == "lt" else moment).date())
+            day = moment.date()
+            if lookup == "lt" and moment.time() == time.min and day > date.min:
+                day -= timedelta(days=1)  # before midnight: the day before at the latest
+            days.append(day)
         return min(days, default=None)
 
 

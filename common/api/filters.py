@@ -1,5 +1,5 @@
 import functools
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import django_filters
 from django import forms
@@ -50,6 +50,14 @@ class DateOfDateTimeFilter(django_filters.DateFilter):
     def range_of(self, value) -> tuple[str, datetime]:
         """The lookup and the moment on the column that select the days the bound names (current time zone)."""
         day_start = timezone.make_aware(datetime.combine(value, time.min))
+        if value == date.max:  # no day follows the last one: its end is the last moment there is
+            last_moment = timezone.make_aware(datetime.max)
+            return {
+                "gt": ("gt", last_moment),
+                "gte": ("gte", day_start),
+                "lt": ("lt", day_start),
+                "lte": ("lte", last_moment),
+            }[self.bound]
         next_day = day_start + timedelta(days=1)
         return {
             "gt": ("gte", next_day),
@@ -71,7 +79,12 @@ class UtcIsoDateTimeField(IsoDateTimeField):
 
     def to_python(self, value):
         moment = super().to_python(value)
-        return moment.astimezone(UTC) if moment is not None and timezone.is_aware(moment) else moment
+        if moment is None or timezone.is_naive(moment):
+            return moment
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:  # within a day of 0001-01-01 or 9999-12-31, with an offset that leaves those years
+            raise forms.ValidationError("This moment is outside the years 1 to 9999 in UTC.", code="invalid") from None
 
 
 class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):

@@ -216,3 +216,33 @@ def test_a_request_committed_after_a_newer_one_of_the_same_day_keeps_the_newer_o
     # then
     assert all(covered(request) for request in CancellationRequest.objects.all())
     assert filtered_ids("date_placed__lte=2026-03-01T00:00:00Z", channel_id=template.channel_id)[:2] == [50_000, 9000]
+
+
+@pytest.mark.parametrize(
+    ("query", "finds_the_request"),
+    [
+        ("date_placed__lt=0001-01-01T00:00:00Z", False),
+        ("date_placed__date__lt=0001-01-01", False),
+        ("date_placed__date__lte=0001-01-01", False),
+        ("date_placed__date__lte=9999-12-31", True),
+        ("date_placed__date__gt=9999-12-31", False),
+        ("date_placed__lte=9999-12-31T23:59:59.999999Z", True),
+    ],
+)
+def test_date_bounds_at_the_ends_of_the_calendar_filter_as_they_say(staff_client, query, finds_the_request):
+    request = CancellationRequestFactory(date_placed=START)
+
+    response = staff_client.get(f"/api/channel/{request.channel_id}/cancellation_requests/?{query}")
+
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == ([request.pk] if finds_the_request else [])
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00%2B05:00", "9999-12-31T23:59:59-05:00"])
+def test_a_moment_outside_the_utc_calendar_is_refused(staff_client, moment):
+    request = CancellationRequestFactory(date_placed=START)
+
+    response = staff_client.get(f"/api/channel/{request.channel_id}/cancellation_requests/?date_placed__lt={moment}")
+
+    assert response.status_code == 400
+    assert "date_placed__lt" in response.json()
