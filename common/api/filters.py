@@ -50,21 +50,13 @@ class DateOfDateTimeFilter(django_filters.DateFilter):
     def range_of(self, value) -> tuple[str, datetime]:
         """The lookup and the moment on the column that select the days the bound names (current time zone)."""
         day_start = timezone.make_aware(datetime.combine(value, time.min))
-        if value == date.max:  # no day follows the last one: its end is the last moment there is
+        if value == date.max:  # no day follows the last one: it ends at the last moment there is
             last_moment = timezone.make_aware(datetime.max)
-            return {
-                "gt": ("gt", last_moment),
-                "gte": ("gte", day_start),
-                "lt": ("lt", day_start),
-                "lte": ("lte", last_moment),
-            }[self.bound]
-        next_day = day_start + timedelta(days=1)
-        return {
-            "gt": ("gte", next_day),
-            "gte": ("gte", day_start),
-            "lt": ("lt", day_start),
-            "lte": ("lt", next_day),
-        }[self.bound]
+            after, up_to_end = ("gt", last_moment), ("lte", last_moment)
+        else:
+            next_day = day_start + timedelta(days=1)
+            after, up_to_end = ("gte", next_day), ("lt", next_day)
+        return {"gt": after, "gte": ("gte", day_start), "lt": ("lt", day_start), "lte": up_to_end}[self.bound]
 
     def filter(self, qs, value):
         if value in (None, ""):
