@@ -209,10 +209,11 @@ class RequestIdCeiling(models.Model):
     """An id no cancellation request of the channel placed on `day` (UTC) exceeds, so a list bounded above by
     date_placed starts its newest-first scan there rather than at the channel's newest request.
 
-    Written by a database trigger on every insert into the request table, whatever makes the row (a service,
-    bulk_create, SQL): no code path can forget it. The trigger rounds the id up to the end of its block of 1024
-    ids, so only the first request of a block takes the row's lock; the bound is looser by less than a block.
-    A deleted request leaves the bound as it was, still an upper bound. See migration 0005 for the trigger."""
+    Written by database triggers on every insert into the request table, whatever makes the row (a service,
+    bulk_create, SQL), and on a change of a request's channel or date_placed: no code path can forget it. The
+    insert trigger rounds the id up to the end of its block of 1024 ids, so only the first request of a block takes
+    the row's lock; the bound is looser by less than a block. A deleted request leaves the bound as it was, still
+    an upper bound. See migrations 0005 and 0006."""
 
     channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="+", db_index=False)
     day = models.DateField()

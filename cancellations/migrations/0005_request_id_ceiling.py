@@ -52,7 +52,7 @@ END;
 SQLITE_DROP = "DROP TRIGGER cancellations_request_id_ceiling;"
 
 
-def _run(schema_editor, statements: dict[str, str]) -> None:
+def run_for_vendor(schema_editor, statements: dict[str, str]) -> None:
     statement = statements.get(schema_editor.connection.vendor)
     if statement is None:
         raise NotImplementedError(f"no request id ceiling trigger for {schema_editor.connection.vendor}")
@@ -60,11 +60,11 @@ def _run(schema_editor, statements: dict[str, str]) -> None:
 
 
 def trigger_create(apps, schema_editor):
-    _run(schema_editor, {"postgresql": POSTGRESQL_TRIGGER, "sqlite": SQLITE_TRIGGER})
+    run_for_vendor(schema_editor, {"postgresql": POSTGRESQL_TRIGGER, "sqlite": SQLITE_TRIGGER})
 
 
 def trigger_drop(apps, schema_editor):
-    _run(schema_editor, {"postgresql": POSTGRESQL_DROP, "sqlite": SQLITE_DROP})
+    run_for_vendor(schema_editor, {"postgresql": POSTGRESQL_DROP, "sqlite": SQLITE_DROP})
 
 
 def ceilings_backfill(apps, schema_editor):

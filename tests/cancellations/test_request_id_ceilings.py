@@ -246,3 +246,17 @@ def test_a_moment_outside_the_utc_calendar_is_refused(staff_client, moment):
 
     assert response.status_code == 400
     assert "date_placed__lt" in response.json()
+
+
+def test_a_request_moved_to_an_earlier_day_or_another_channel_is_under_its_new_ceiling(channel):
+    # given: the only request, placed on a day after the one it is moved to
+    request = CancellationRequestFactory(id=9000, date_placed=START + timedelta(days=2))
+    other_channel = ChannelFactory()
+
+    # when
+    CancellationRequest.objects.filter(pk=request.pk).update(date_placed=START, channel=other_channel)
+
+    # then
+    request.refresh_from_db()
+    assert covered(request)
+    assert filtered_ids("date_placed__date__lte=2026-03-01", channel_id=other_channel.pk) == [request.pk]
