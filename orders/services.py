@@ -5,6 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from channels.models import Channel, SyncContentType
@@ -134,13 +135,22 @@ def order_items_units_cancel(
     items' cancel_status is `approved`, and with `final_when_all_units` an item with no unit left is `"100"`."""
     now = timezone.now()
     changed = [item for item in items if item.pk in units]
+    takes_every_open_unit = all(units[item.pk] == item.open_quantity for item in changed)
     for item in changed:
         item.cancelled_quantity += units[item.pk]
         item.cancel_status = CancelStatus.APPROVED
         if final_when_all_units and item.open_quantity == 0:
             item.status = OrderStatus.CANCELLED
         item.modified_date = now
-    OrderItem.objects.bulk_update(changed, ["cancelled_quantity", "cancel_status", "status", "modified_date"])
+    if not takes_every_open_unit:
+        OrderItem.objects.bulk_update(changed, ["cancelled_quantity", "cancel_status", "status", "modified_date"])
+        return
+    # Every item gives up all its open units (a whole cancel): the same change for each, in one plain UPDATE rather
+    # than a CASE per item and field.
+    same_for_each = {"cancelled_quantity": F("quantity"), "cancel_status": CancelStatus.APPROVED, "modified_date": now}
+    if final_when_all_units:
+        same_for_each["status"] = OrderStatus.CANCELLED
+    OrderItem.objects.filter(pk__in=[item.pk for item in changed]).update(**same_for_each)
 
 
 def order_refunds_record(
