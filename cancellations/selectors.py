@@ -39,6 +39,11 @@ def cancellation_request_list(*, channel_id: int, detailed: bool = False) -> Que
     )
 
 
+def cancellation_request_ids(*, channel_id: int) -> QuerySet[CancellationRequest]:
+    """A channel's requests with their ids alone: a page of them is chosen without any join but its filters'."""
+    return CancellationRequest.objects.filter(channel_id=channel_id).only("pk")
+
+
 def with_channel(requests, channel):
     """The detailed shape's rows with their orders' channel attached (every row of a channel's list has it)."""
     for request in requests:

@@ -30,6 +30,7 @@ from cancellations.serializers import (
     OrderCancelQuoteSerializer,
     OrderCancelSummarySerializer,
     OrderEligibilitySerializer,
+    cancellation_request_detailed_data,
 )
 from channels.mixins import ChannelScopedMixin
 from common.api.idempotency import KEY_SCHEMA, idempotent
@@ -213,7 +214,10 @@ class CancellationRequestViewSet(ChannelScopedMixin, viewsets.ModelViewSet):
     filterset_class = CancellationRequestFilter
 
     def get_queryset(self):
-        detailed = self.action in ("detailed", "detailed_list")
+        if self.action == "detailed_list":
+            # The page is chosen on the requests' ids alone; cancellation_request_detailed_data reads its rows.
+            return selectors.cancellation_request_ids(channel_id=self.channel_id)
+        detailed = self.action == "detailed"
         return selectors.cancellation_request_list(channel_id=self.channel_id, detailed=detailed)
 
     def get_permissions(self):
@@ -281,8 +285,9 @@ class CancellationRequestViewSet(ChannelScopedMixin, viewsets.ModelViewSet):
     @extend_schema(responses={200: CancellationRequestDetailedSerializer(many=True)})
     @action(detail=False, methods=["get"], url_path="detailed", url_name="detailed-list")
     def detailed_list(self, request, *args, **kwargs):
-        page = selectors.with_channel(self.paginate_queryset(self.filter_queryset(self.get_queryset())), self.channel)
-        return self.get_paginated_response(CancellationRequestDetailedSerializer(page, many=True).data)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        data = cancellation_request_detailed_data([row.pk for row in page], channel=self.channel)
+        return self.get_paginated_response(data)
 
     @extend_schema(
         filters=False,

@@ -79,7 +79,7 @@ def _decimal_converter(field: serializers.DecimalField):
 
 # Field classes (exactly these, not subclasses: a subclass may represent values its own way) and how a value that
 # is not None comes out.
-_CONVERTERS = {
+FAST_CONVERTERS = {
     serializers.IntegerField: lambda field: int,
     serializers.BigIntegerField: lambda field: (
         str if getattr(field, "coerce_to_string", api_settings.COERCE_BIGINT_TO_STRING) else int
@@ -122,7 +122,7 @@ def _fast_reader(field, columns: set[str]):
             return None
         # The foreign key's column: no related row is loaded or needed.
         return f"{attribute}_id", _identity
-    factory = _CONVERTERS.get(type(field))
+    factory = FAST_CONVERTERS.get(type(field))
     converter = factory(field) if factory is not None else None
     if converter is None:
         return None
