@@ -184,7 +184,7 @@ _readers: dict[type, RowReader] = {}
 
 
 def row_reader(serializer_class) -> RowReader:
-    """The reader of a serializer class, made once."""
+    """The reader of a serializer class, made once (its fields must not depend on the request)."""
     reader = _readers.get(serializer_class)
     if reader is None:
         reader = _readers[serializer_class] = RowReader(serializer_class())
