@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
 from cancellations import rules
 from cancellations.models import CancellationPlan, CancellationPlanItem, CancellationRequest
@@ -85,27 +85,6 @@ def order_refunds(*, order_id: int) -> OrderRefunds:
         reserved=Sum("amount"), cargo=Count("pk", filter=Q(kind=RefundKind.CARGO))
     )
     return OrderRefunds(reserved=totals["reserved"] or ZERO, cargo_planned=bool(totals["cargo"]))
-
-
-def order_refunds_item_annotations() -> dict:
-    """`order_refunds` as annotations of the order's items (each item carries its order's totals), for `order_lock`
-    to read with the items it locks instead of in a query of its own; `order_refunds_of_items` reads them back."""
-    refunds = Refund.objects.filter(order_id=OuterRef("order_id")).order_by().values("order_id")
-    cargo = Count("pk", filter=Q(kind=RefundKind.CARGO))
-    return {
-        "order_refunds_reserved": Subquery(refunds.annotate(total=Sum("amount")).values("total")),
-        "order_cargo_refunds": Subquery(refunds.annotate(count=cargo).values("count")),
-    }
-
-
-def order_refunds_of_items(*, order_id: int, items: list) -> OrderRefunds:
-    """`order_refunds` from items locked with `order_refunds_item_annotations`; read on its own for an order without
-    items."""
-    if not items:
-        return order_refunds(order_id=order_id)
-    return OrderRefunds(
-        reserved=items[0].order_refunds_reserved or ZERO, cargo_planned=bool(items[0].order_cargo_refunds)
-    )
 
 
 @dataclass(frozen=True)

@@ -182,12 +182,7 @@ def order_cancel(
         raise ApplicationError("cancel_items lists an item twice.", code="duplicate_items", field="cancel_items")
 
     with transaction.atomic():
-        order, items = order_lock(
-            order_id,
-            with_channel=True,
-            channel_id=channel_id,
-            item_annotations=selectors.order_refunds_item_annotations(),
-        )
+        order, items = order_lock(order_id, with_channel=True, channel_id=channel_id)
         status_before = order.status
         by_id = {item.pk: item for item in items}
         strategy = strategy_for_channel(order.channel)
@@ -238,7 +233,7 @@ def order_cancel(
             for item in chosen
         ]
 
-        already = selectors.order_refunds_of_items(order_id=order.pk, items=items)
+        already = selectors.order_refunds(order_id=order.pk)
         cargo_planned = already.cargo_planned
         if is_cargo_refund:
             rules.refuse(

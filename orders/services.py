@@ -95,17 +95,10 @@ def order_aggregates_refresh(
 
 
 def order_lock(
-    order_id: int,
-    *,
-    with_channel: bool = False,
-    with_items: bool = True,
-    channel_id: int | None = None,
-    item_annotations: dict | None = None,
+    order_id: int, *, with_channel: bool = False, with_items: bool = True, channel_id: int | None = None
 ) -> tuple[Order, list[OrderItem]]:
     """Lock the order, then its items (by id), for the rest of the caller's transaction. `channel_id`: the order
     must belong to that channel; another channel's order is Order.DoesNotExist, as an unknown id is.
-    `item_annotations`: expressions read along with every item, in the statement that locks them; it starts once the
-    order is locked, so a subquery in them sees all that the order's earlier lock holders committed.
 
     Every writer of the service locks in one order: the order, then its items, then what hangs off them
     (cancellation plans, then refunds). Nothing that locks in this order can deadlock with anything else that does.
@@ -120,9 +113,7 @@ def order_lock(
     if not with_items:
         # The order row alone: every writer locks it first, so holding it is enough to read and write the rest.
         return order, []
-    items = list(
-        OrderItem.objects.select_for_update().filter(order=order).annotate(**(item_annotations or {})).order_by("id")
-    )
+    items = list(OrderItem.objects.select_for_update().filter(order=order).order_by("id"))
     for item in items:
         item.order = order
     return order, items

@@ -56,12 +56,12 @@ def test_a_whole_cancel_with_its_two_refunds_run_in_process(staff_client, django
     assert response.status_code == 200
     assert response.json()["status"] == "100"
     assert CancellationPlan.objects.get(order=order).status == "completed"
-    # the token (1); the cancel: lock the order (1), its items with its refunds so far (1), reasons (1), plan, its
+    # the token (1); the cancel: lock order and items (2), reasons (1), the order's refunds so far (1), plan, its
     # items, its two refunds (3), item and order updates (2), events (1); each refund: lease (see lease_queries),
     # the order lock (1), the outcome (1), the plan's conditional completion (1), an event (1), and for the last
     # (see plan_completion_queries) the order's items with the plan's amounts, their update and the order's (3);
     # the response: the order's items with the order joined (1)
-    expected = 22 + 2 * lease_queries() + plan_completion_queries(from_request=False)
+    expected = 23 + 2 * lease_queries() + plan_completion_queries(from_request=False)
     assert len(queries_of(captured)) == expected, "\n".join(queries_of(captured))
 
 
