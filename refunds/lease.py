@@ -1,4 +1,4 @@
-"""Taking a refund's lease in one round trip on PostgreSQL.
+"""Taking a refund's lease in one round trip on PostgreSQL, and recording an outcome only under it.
 
 The lease is the hot path of every refund attempt. Done with the ORM it is two statements (a SELECT ... FOR UPDATE
 of the refund with its order, then an UPDATE); on PostgreSQL one `UPDATE ... FROM ... RETURNING` does both: the
@@ -66,3 +66,26 @@ def lease_in_one_statement(*, refund_id: int, now: datetime, until: datetime, to
     refund = _instance(Refund, row[:width])
     refund.order = _instance(Order, row[width:])
     return refund
+
+
+@cache
+def _outcome_statement(names: tuple[str, ...]) -> str:
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(Refund._meta.get_field(name).column)} = %s" for name in names)
+    return (
+        f"UPDATE {quote(Refund._meta.db_table)} SET {assignments} "
+        f'WHERE "id" = %s AND "status" = %s AND "leased_until" IS NOT NULL AND "lease_token" = %s'
+    )
+
+
+def outcome_under_lease(*, refund_id: int, token: UUID, changes: dict) -> bool:
+    """Write an attempt's outcome (`changes`: {field name: value}) to the refund only while it is processing under the
+    lease `token` (the fencing token): a worker whose lease ran out and was taken over writes nothing. One UPDATE,
+    its statement built once per set of fields (the ORM would compile it on every refund). True when written."""
+    fields = [Refund._meta.get_field(name) for name in changes]
+    params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, changes.values(), strict=True)]
+    token_field = Refund._meta.get_field("lease_token")
+    params += [refund_id, RefundStatus.PROCESSING.value, token_field.get_db_prep_save(token, connection)]
+    with connection.cursor() as cursor:
+        cursor.execute(_outcome_statement(tuple(changes)), params)
+        return cursor.rowcount == 1

@@ -18,7 +18,7 @@ from common.outbox import RetryPolicy
 from orders.models import OrderEvent, OrderEventType
 from orders.services import order_events_write
 from refunds.hooks import refund_owner
-from refunds.lease import lease_in_one_statement
+from refunds.lease import lease_in_one_statement, outcome_under_lease
 from refunds.models import BankTransfer, BankTransferStatus, Refund, RefundStatus
 from refunds.rails import RailOutcome, rail_for
 
@@ -151,9 +151,9 @@ def refund_record_outcome(*, refund_id: int, outcome: RailOutcome, leased: Refun
         final = changes.get("status") in (RefundStatus.SUCCEEDED, RefundStatus.FAILED)
         locked = refund_owner().lock(refund) if final else None
         now = timezone.now()
-        written = Refund.objects.filter(
-            pk=refund_id, status=RefundStatus.PROCESSING, leased_until__isnull=False, lease_token=refund.lease_token
-        ).update(**changes, modified_date=now)
+        written = outcome_under_lease(
+            refund_id=refund_id, token=refund.lease_token, changes={**changes, "modified_date": now}
+        )
         if not written:
             logger.warning("refund %s: outcome not recorded, the refund is settled or leased by another", refund_id)
             return None
