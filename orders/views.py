@@ -63,8 +63,7 @@ class ChannelOrderViewSet(ChannelScopedMixin, RowListMixin, mixins.CreateModelMi
     )
     @action(detail=False, methods=["get"], url_path="updates", url_name="updates")
     def updates(self, request, *args, **kwargs):
-        page = self.paginate_queryset(selectors.order_updates_list(channel_id=self.channel_id))
-        return self.get_paginated_response(OrderDetailSerializer(page, many=True).data)
+        return self.rows_response(selectors.order_updates_list(channel_id=self.channel_id))
 
 
 ORDER_ITEM_STATUS_REQUEST = {

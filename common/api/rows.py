@@ -193,10 +193,14 @@ def row_reader(serializer_class) -> RowReader:
 
 class RowListMixin:
     """`list` reads its page with `.values()` and builds the serializer's representation from the rows
-    (`RowReader`): the same body, without a model instance per row."""
+    (`RowReader`): the same body, without a model instance per row. Another list action answers with
+    `rows_response`."""
 
     def list(self, request, *args, **kwargs):
-        queryset = self.filter_queryset(self.get_queryset())
+        return self.rows_response(self.filter_queryset(self.get_queryset()))
+
+    def rows_response(self, queryset):
+        """The page of `queryset` the request asks for, as the view's serializer represents it."""
         reader = row_reader(self.get_serializer_class())
         if self.paginator is None:
             return Response(reader.represent(reader.values(queryset), queryset))

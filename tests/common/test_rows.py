@@ -17,7 +17,7 @@ from cancellations.serializers import CancellationPlanSerializer
 from common.api.fast import FastReadMixin
 from common.api.rows import RowReader
 from orders.models import Customer, Order, OrderItem, Product
-from orders.selectors import order_list
+from orders.selectors import order_list, order_updates_list
 from orders.serializers import OrderDetailSerializer
 from refunds.models import Refund
 from tests.factories import (
@@ -97,9 +97,22 @@ def test_list_pages_are_what_the_serializer_makes_of_instances(
     assert {len(row["items"]) for row in whole} == ({0, 1, 2} if "orders" in url else {0, 2})
 
 
+def test_the_orders_a_channel_has_not_received_are_what_the_serializer_makes_of_instances(
+    channel_client, channel, orders_of_every_shape
+):
+    rows = channel_client.get(f"/api/channel/{channel.pk}/orders/updates/", {"limit": 100}).json()["results"]
+
+    assert [row["id"] for row in rows] == sorted(order.pk for order in orders_of_every_shape)
+    assert _as_sent(rows) == _expected(OrderDetailSerializer, order_updates_list(channel_id=channel.pk))
+
+
 @pytest.mark.parametrize("deep", [False, True], ids=["first pages", "deep pages"])
-@pytest.mark.parametrize("path", ["/api/i1/orders/", "/api/i1/cancellation_plans/"])
-def test_list_pages_make_no_model_instance_of_their_rows(staff_client, plans_of_every_shape, monkeypatch, deep, path):
+@pytest.mark.parametrize(
+    "path", ["/api/i1/orders/", "/api/i1/cancellation_plans/", "/api/channel/{channel}/orders/updates/"]
+)
+def test_list_pages_make_no_model_instance_of_their_rows(
+    staff_client, channel, plans_of_every_shape, monkeypatch, deep, path
+):
     if deep:
         monkeypatch.setattr(common.api.pagination, "SHALLOW_PAGES", 0)
 
@@ -109,7 +122,7 @@ def test_list_pages_make_no_model_instance_of_their_rows(staff_client, plans_of_
     for model in (Order, OrderItem, Customer, Product, CancellationPlan, CancellationPlanItem, Refund):
         monkeypatch.setattr(model, "from_db", classmethod(refuse))
 
-    assert len(staff_client.get(path).json()["results"]) >= 2
+    assert len(staff_client.get(path.format(channel=channel.pk)).json()["results"]) >= 2
 
 
 def test_orders_come_out_as_the_contract_writes_them(staff_client, orders_of_every_shape):
