@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -144,6 +144,28 @@ def order_items_units_cancel(
     OrderItem.objects.filter(pk__in=[item.pk for item in changed]).update(**same_for_each)
 
 
+def order_items_save(items: list[OrderItem], fields: list[str]) -> None:
+    """Save `fields` of the (locked) items in one UPDATE, each field a CASE on the item's id: what `bulk_update`
+    writes, without the expression objects it builds and compiles for every item and field (most of the Python
+    time of a refund that completes its plan)."""
+    if not items:
+        return
+    quote = connection.ops.quote_name
+    cases = " ".join(["WHEN %s THEN %s"] * len(items))
+    assignments, params = [], []
+    for name in fields:
+        field = OrderItem._meta.get_field(name)
+        assignments.append(f"{quote(field.column)} = CASE {quote('id')} {cases} END")
+        for item in items:
+            params += [item.pk, field.get_db_prep_save(getattr(item, field.attname), connection)]
+    ids = ", ".join(["%s"] * len(items))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(OrderItem._meta.db_table)} SET {', '.join(assignments)} WHERE {quote('id')} IN ({ids})",
+            [*params, *(item.pk for item in items)],
+        )
+
+
 def order_refunds_record(
     *,
     order: Order,
@@ -167,7 +189,7 @@ def order_refunds_record(
         if returned and item.open_quantity == 0:
             item.status = OrderStatus.REFUNDED
         item.modified_date = now
-    OrderItem.objects.bulk_update(changed, ["cancel_status", "refund_amount", "status", "modified_date"])
+    order_items_save(changed, ["cancel_status", "refund_amount", "status", "modified_date"])
     order.refund_amount += refunded
     order.shipping_refund_amount += shipping_refunded
     order.discount_refund_amount += discount_refunded
