@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 from django.db import models
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.timesince import timesince
 
@@ -295,13 +295,14 @@ class CancellationRequestAdmin(ConsoleMixin, IndexedSearchMixin, LargeTableMixin
         "created_date",
         "id",
     )
-    # A row's own easy return and plan are joined; the few reasons and channels a page shows, one query each.
-    list_select_related = ("order_item__order", "order_item__product", "easy_return", "cancellation_plan")
+    # A row's own easy return and plan are joined; the few reasons and channels a page shows, one query each; what
+    # the order, SKU and value columns read of its item, order and product, values of the page's query
+    # (page_annotations).
+    list_select_related = ("easy_return", "cancellation_plan")
     list_prefetch_related = ("reason", "channel")
     list_only = (
         *("created_date", "quantity", "status", "cancellation_type", "reason", "channel"),
-        *("order_item__price", "order_item__order__number", "order_item__order__currency"),
-        *("order_item__product__sku", "easy_return__code", "cancellation_plan__plan_type", "cancellation_plan__status"),
+        *("easy_return__code", "cancellation_plan__plan_type", "cancellation_plan__status"),
     )
     list_filter = ("channel", "status", "cancellation_type", PlanStatusFilter, "reason", "created_date")
     search_fields = ("=order_item__order__number", "=order_item__product__sku", "=easy_return__code")
@@ -334,18 +335,26 @@ class CancellationRequestAdmin(ConsoleMixin, IndexedSearchMixin, LargeTableMixin
 
     @admin.display(description="Order")
     def order(self, cancellation_request):
-        return cancellation_request.order_item.order
+        return cancellation_request.order_number
 
     @admin.display(description="SKU")
     def sku(self, cancellation_request):
-        return cancellation_request.order_item.product.sku
+        return cancellation_request.item_sku
 
     @admin.display(description="IBAN")
     def masked_iban(self, cancellation_request):
         return mask_iban(cancellation_request.iban) or "-"
 
     def page_annotations(self):
-        return {"last_error": last_failed_refund_error(OuterRef("cancellation_plan_id"))}
+        # Values, where joining the item, its order and its product built three more objects a row (half the time
+        # the page took to read its rows).
+        return {
+            "last_error": last_failed_refund_error(OuterRef("cancellation_plan_id")),
+            "order_number": F("order_item__order__number"),
+            "order_currency": F("order_item__order__currency"),
+            "item_sku": F("order_item__product__sku"),
+            "item_price": F("order_item__price"),
+        }
 
     def has_change_permission(self, request, obj=None):
         # Every field is the services' (a decision is made with the buttons): the page shows no Save.
@@ -354,8 +363,8 @@ class CancellationRequestAdmin(ConsoleMixin, IndexedSearchMixin, LargeTableMixin
     @admin.display(description="Value")
     def value(self, cancellation_request):
         """The requested units at the item's price, before its share of the order discount."""
-        item = cancellation_request.order_item
-        return f"{item.price * cancellation_request.quantity:.2f} {item.order.currency.upper()}"
+        value = cancellation_request.item_price * cancellation_request.quantity
+        return f"{value:.2f} {cancellation_request.order_currency.upper()}"
 
     @admin.display(description="Last error")
     def last_error_short(self, cancellation_request):
