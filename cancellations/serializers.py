@@ -548,9 +548,13 @@ def _datetime_text(field: serializers.DateTimeField):
     is_contract_format = output_format in _CONTRACT_FORMATS and settings.USE_TZ and settings.TIME_ZONE == "UTC"
 
     def convert(text):
-        if is_contract_format and len(text) == 29 and text[26:] == "+00" and text[10] == " " and text[0] != "0":
-            # PostgreSQL's, with all six digits of the fraction: most timestamps
-            return f"{text[:10]}T{text[11:26]}Z"
+        if is_contract_format and text[-3:] == "+00" and text[10] == " " and text[0] != "0":
+            # PostgreSQL's, by slicing: "2025-03-01 09:30:05+00" to "2025-03-01 09:30:05.123456+00"
+            size = len(text)
+            if size == 22:
+                return f"{text[:10]}T{text[11:19]}.000000Z"
+            if 24 <= size <= 29 and text[19] == ".":
+                return f"{text[:10]}T{text[11 : size - 3]}{'0' * (29 - size)}Z"
         match = _UTC_TIMESTAMP.fullmatch(text) if is_contract_format else None
         if match is None:
             moment = parse_datetime(text)
