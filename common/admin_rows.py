@@ -334,12 +334,15 @@ def page_rows(cl) -> list[SafeString]:
 
 
 def page_results(cl) -> dict:
-    """What Django's `result_list` tag gives its template, with the rows as HTML."""
+    """What Django's `result_list` tag gives its template, with the rows as HTML: `rows`, and `body`, all of them
+    as the template's loop over them would write them (a loop of 100 iterations in the template took longer)."""
     headers = list(result_headers(cl))
+    rows = page_rows(cl)
     return {
         "result_headers": headers,
         "num_sorted_fields": sum(1 for header in headers if header["sortable"] and header["sorted"]),
-        "rows": page_rows(cl),
+        "rows": rows,
+        "body": mark_safe("".join(f"{row}\n" for row in rows)),
     }
 
 
