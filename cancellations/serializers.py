@@ -426,8 +426,9 @@ class _DetailedRows:
     A page of 100 detailed requests is some 9,000 values. Read through models, most of its time goes to making the
     instances, to parsing every timestamp into a datetime only to format it again and to decoding JSON documents
     that are mostly `{}`. Here a timestamp is read as the database's text and rewritten into the contract's format
-    (`_datetime_text`), a JSON document as its text and decoded once (`{}` without the decoder), and every other
-    column converted by the serializer field's own reader (FastReadMixin's, else its `to_representation`).
+    (`_datetime_text`), a decimal and a uuid as their text (PostgreSQL's is the contract's already), a JSON document
+    as its text and decoded once (`{}` without the decoder), and every other column converted by the serializer
+    field's own reader (FastReadMixin's, else its `to_representation`). One generated function builds a row.
 
     The plan is derived from the serializer: a nested serializer is read through its foreign key's join (None when
     the key is null), a dotted source through its joins. The method fields are the exception, read by `computed`:
