@@ -11,7 +11,7 @@ from decimal import Decimal
 from functools import cache
 
 from django.db import connection, transaction
-from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, Subquery, Sum
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, Sum
 from django.utils import timezone
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
@@ -557,6 +557,18 @@ def _plan_completed(
     return events
 
 
+@dataclass(frozen=True)
+class _PlanCompletion:
+    """What the refund that completes a plan learns from completing it: the requests completed with it, and what
+    the order records (the plan's type, its refunds' totals, in cents as the rows hold them: a sum comes back from
+    SQLite without its places)."""
+
+    request_ids: list[int]
+    plan_type: str
+    refunded: Decimal
+    shipping_refunded: Decimal
+
+
 @cache
 def _plan_completion_statement() -> str:
     plans = CancellationPlan._meta.db_table
@@ -566,18 +578,21 @@ def _plan_completion_statement() -> str:
         f'WITH plan AS (UPDATE "{plans}" SET "status" = %(completed)s, "modified_date" = %(now)s '
         'WHERE "id" = %(plan)s AND "status" <> %(completed)s '
         f'AND NOT EXISTS (SELECT 1 FROM "{refunds}" WHERE "plan_id" = %(plan)s AND "status" <> %(succeeded)s) '
-        'RETURNING "id"), '
+        'RETURNING "id", "plan_type"), '
         f'request AS (UPDATE "{requests}" SET "status" = %(completed)s, "modified_date" = %(now)s '
         'WHERE "cancellation_plan_id" IN (SELECT "id" FROM plan) AND "status" = %(approved)s RETURNING "id") '
-        'SELECT EXISTS (SELECT FROM plan), ARRAY(SELECT "id" FROM request ORDER BY "id")'
+        'SELECT ARRAY(SELECT "id" FROM request ORDER BY "id"), plan."plan_type", '
+        f'(SELECT COALESCE(SUM("amount"), 0) FROM "{refunds}" WHERE "plan_id" = plan."id"), '
+        f'(SELECT COALESCE(SUM("amount"), 0) FROM "{refunds}" WHERE "plan_id" = plan."id" AND "kind" = %(cargo)s) '
+        "FROM plan"
     )
 
 
-def _plan_complete_if_settled(plan_id: int) -> list[int] | None:
+def _plan_complete_if_settled(plan_id: int) -> _PlanCompletion | None:
     """Mark the plan completed if no refund of it is left unsucceeded (the caller's success is written already), and
     its approved request with it. None when the plan does not complete now (a refund is still open, or the plan was
-    completed before); else the ids of the requests completed. One statement on PostgreSQL; elsewhere the plan's
-    conditional UPDATE, then its request."""
+    completed before). One statement on PostgreSQL; elsewhere the plan's conditional UPDATE, its request, then a
+    read of the plan's type and refund totals."""
     now = timezone.now()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -589,10 +604,19 @@ def _plan_complete_if_settled(plan_id: int) -> list[int] | None:
                     "completed": CancellationPlanStatus.COMPLETED.value,
                     "succeeded": RefundStatus.SUCCEEDED.value,
                     "approved": CancellationRequestStatus.APPROVED.value,
+                    "cargo": RefundKind.CARGO.value,
                 },
             )
-            completed, request_ids = cursor.fetchone()
-        return request_ids if completed else None
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        request_ids, plan_type, refunded, shipping_refunded = row
+        return _PlanCompletion(
+            request_ids=request_ids,
+            plan_type=plan_type,
+            refunded=refunded.quantize(CENT),
+            shipping_refunded=shipping_refunded.quantize(CENT),
+        )
     unsucceeded = Refund.objects.filter(plan_id=OuterRef("pk")).exclude(status=RefundStatus.SUCCEEDED)
     completed = (
         CancellationPlan.objects.filter(pk=plan_id)
@@ -600,45 +624,49 @@ def _plan_complete_if_settled(plan_id: int) -> list[int] | None:
         .exclude(Exists(unsucceeded))
         .update(status=CancellationPlanStatus.COMPLETED, modified_date=now)
     )
-    return _plan_requests_complete(plan_id) if completed else None
+    if not completed:
+        return None
+    request_ids = _plan_requests_complete(plan_id)
+    plan = CancellationPlan.objects.annotate(
+        refunded=Sum("refunds__amount", default=ZERO),
+        shipping_refunded=Sum("refunds__amount", filter=Q(refunds__kind=RefundKind.CARGO), default=ZERO),
+    ).get(pk=plan_id)
+    return _PlanCompletion(
+        request_ids=request_ids,
+        plan_type=plan.plan_type,
+        refunded=plan.refunded.quantize(CENT),
+        shipping_refunded=plan.shipping_refunded.quantize(CENT),
+    )
 
 
 def _plan_completed_by_refunds(
-    *, plan_id: int, order: Order, request_ids: list[int], notices: Notices
+    *, plan_id: int, completion: _PlanCompletion, order: Order, notices: Notices
 ) -> list[OrderEvent]:
-    """The plan's last refund succeeded and the plan is marked completed. One read brings what the completion needs:
-    the order's items (all of them: the order's status follows them), each with what the plan refunds on it, and
-    the plan's type and refund totals. The order is locked by the caller, so the items read now are current."""
-    refunds = Refund.objects.filter(plan_id=plan_id).values("plan_id")
+    """The plan's last refund succeeded and the plan is marked completed: one read of the order's items (all of
+    them: the order's status follows them), each with what the plan refunds on it. The order is locked by the
+    caller, so the items read now are current."""
     items = list(
         OrderItem.objects.filter(order=order)
         .annotate(
             in_plan=FilteredRelation("plan_items", condition=Q(plan_items__plan_id=plan_id)),
             plan_refund=F("in_plan__refund_amount"),
             plan_discount_refund=F("in_plan__discount_refund_amount"),
-            plan_type=Subquery(CancellationPlan.objects.filter(pk=plan_id).values("plan_type")),
-            plan_refunded=Subquery(refunds.annotate(total=Sum("amount")).values("total")),
-            plan_shipping_refunded=Subquery(
-                refunds.filter(kind=RefundKind.CARGO).annotate(total=Sum("amount")).values("total")
-            ),
         )
         .order_by("id")
     )
     for item in items:
         item.order = order
     in_plan = [item for item in items if item.plan_refund is not None]
-    plan = items[0]
     return _plan_completed(
         plan_id=plan_id,
         order=order,
         items=items,
         item_refunds={item.pk: item.plan_refund for item in in_plan},
-        returned=plan.plan_type == CancellationPlanType.REFUND,
-        # A sum comes back from SQLite without its places: in cents, as the rows hold it.
-        refunded=(plan.plan_refunded or ZERO).quantize(CENT),
-        shipping_refunded=(plan.plan_shipping_refunded or ZERO).quantize(CENT),
+        returned=completion.plan_type == CancellationPlanType.REFUND,
+        refunded=completion.refunded,
+        shipping_refunded=completion.shipping_refunded,
         discount_refunded=sum((item.plan_discount_refund for item in in_plan), ZERO),
-        request_ids=request_ids,
+        request_ids=completion.request_ids,
         notices=notices,
     )
 
@@ -670,10 +698,10 @@ class PlanRefundOwner:
         if refund.status == RefundStatus.SUCCEEDED:
             notices.refund(WebhookEventType.REFUND_SUCCEEDED, refund)
             events = [_refund_event(order, refund, OrderEventType.REFUND_SUCCEEDED, amount=str(refund.amount))]
-            request_ids = _plan_complete_if_settled(refund.plan_id)
-            if request_ids is not None:
+            completion = _plan_complete_if_settled(refund.plan_id)
+            if completion is not None:
                 events += _plan_completed_by_refunds(
-                    plan_id=refund.plan_id, order=order, request_ids=request_ids, notices=notices
+                    plan_id=refund.plan_id, completion=completion, order=order, notices=notices
                 )
         else:
             notices.refund(WebhookEventType.REFUND_FAILED, refund)

@@ -25,11 +25,12 @@ def lease_queries() -> int:
 
 
 def plan_completion_queries(*, from_request: bool) -> int:
-    """What a refund completing its plan adds to the plan's conditional UPDATE: nothing on PostgreSQL (the plan and
-    its request in one statement); elsewhere the read of the plan's request, and the request's UPDATE if any."""
+    """What a refund completing its plan adds to the plan's conditional UPDATE: nothing on PostgreSQL (the plan, its
+    request, its type and refund totals in one statement); elsewhere the read of the plan's request, the request's
+    UPDATE if any, and the read of the plan's type and totals."""
     if connection.vendor == "postgresql":
         return 0
-    return 2 if from_request else 1
+    return 3 if from_request else 2
 
 
 def queries_of(captured) -> list[str]:
