@@ -433,7 +433,11 @@ class ListedRowsFilter(admin.RelatedFieldListFilter):
             return super().field_choices(field, request, model_admin)
         # field.get_choices(include_blank=False, ordering=ordering), keeping the rows.
         ordering = self.field_admin_ordering(field, request, model_admin)
-        rows = field.remote_field.model._default_manager.complex_filter(field.get_limit_choices_to())
+        model = field.remote_field.model
+        # Shown by their __str__, as filter choices and in the page's rows: without their JSON documents.
+        rows = model._default_manager.complex_filter(field.get_limit_choices_to()).defer(
+            *unshown_fields(model, related=True)
+        )
         if ordering:
             rows = rows.order_by(*ordering)
         self.listed_rows = list(rows)

@@ -217,6 +217,8 @@ def test_a_small_tables_filter_lists_what_djangos_lists_and_serves_the_rows_it_l
         spec = specs[name]
         assert isinstance(spec, ListedRowsFilter)
         assert spec.lookup_choices == spec.field.get_choices(include_blank=False)
+        # Listed by their __str__: without their JSON documents.
+        assert {"attributes", "localized_attributes"} <= spec.listed_rows[0].get_deferred_fields()
     with django_assert_num_queries(0):
         shown = [(row.channel.name, row.reason.subject) for row in changelist.result_list]
     assert shown == [(row.channel.name, row.reason.subject) for row in CancellationRequest.objects.order_by("-id")]
