@@ -111,12 +111,15 @@ class _Formats:
         self.decimal_separator = formats.get_format("DECIMAL_SEPARATOR", language)
         self.grouping = formats.get_format("NUMBER_GROUPING", language)
         self.thousand_separator = formats.get_format("THOUSAND_SEPARATOR", language)
+        self.is_grouped = settings.USE_THOUSAND_SEPARATOR and self.grouping != 0
         self.datetime_format = _MomentFormat(formats.get_format("DATETIME_FORMAT", language))
         self.time_zone = timezone.get_current_timezone() if settings.USE_TZ else None
         self.icons = {}
 
     def number(self, value, decimal_places=None) -> str:
         """formats.number_format(value, decimal_places)."""
+        if type(value) is int and not decimal_places and not self.is_grouped:
+            return str(value)  # numberformat.format's own shortcut, without its checks for every value
         return numberformat.format(
             value, self.decimal_separator, decimal_places, self.grouping, self.thousand_separator, use_l10n=True
         )

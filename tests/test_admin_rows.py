@@ -143,7 +143,9 @@ def odd_changelist(staff, query="", **options):
     ids=["first-column-links", "chosen-links", "no-links"],
 )
 @pytest.mark.parametrize("language", ["en", "de", "tr"])
-def test_every_kind_of_column_renders_as_django_renders_it(staff, odd_plans, options, language):
+@pytest.mark.parametrize("is_grouped", [False, True], ids=["plain-numbers", "thousand-separators"])
+def test_every_kind_of_column_renders_as_django_renders_it(staff, odd_plans, options, language, is_grouped, settings):
+    settings.USE_THOUSAND_SEPARATOR = is_grouped
     with translation.override(language), timezone.override("Europe/Istanbul"):
         changelist = odd_changelist(staff, "?status__exact=failed&o=-9", **options)
         ours = page_rows(changelist)
@@ -152,6 +154,7 @@ def test_every_kind_of_column_renders_as_django_renders_it(staff, odd_plans, opt
     assert ours == django
     assert len(ours) == 1
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in ours[0]
+    assert ('<td class="field-count">1234567</td>' in ours[0]) is not is_grouped
 
 
 @pytest.mark.django_db
