@@ -1,19 +1,12 @@
-import json
-import re
 import uuid
-from datetime import UTC
 from decimal import Decimal
 from functools import cached_property
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models import TextField
 from django.db.models.functions import Cast
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
-from rest_framework.settings import api_settings
 
 from cancellations.models import (
     CancellationPlan,
@@ -28,6 +21,7 @@ from cancellations.models import (
 from channels.conf import conf_without_secrets
 from channels.models import Channel
 from common.api.fast import FAST_CONVERTERS, FastReadMixin
+from common.api.rows import _json_text, _timestamp_text_converter
 from common.api.serializers import (
     BASE_MODEL_FIELDS,
     MAX_ID,
@@ -425,10 +419,10 @@ class _DetailedRows:
 
     A page of 100 detailed requests is some 9,000 values. Read through models, most of its time goes to making the
     instances, to parsing every timestamp into a datetime only to format it again and to decoding JSON documents
-    that are mostly `{}`. Here a timestamp is read as the database's text and rewritten into the contract's format
-    (`_datetime_text`), a decimal and a uuid as their text (PostgreSQL's is the contract's already), a JSON document
-    as its text and decoded once (`{}` without the decoder), and every other column converted by the serializer
-    field's own reader (FastReadMixin's, else its `to_representation`). One generated function builds a row.
+    that are mostly `{}`. Here a timestamp and a JSON document are read as their text, as RowReader reads them
+    (common.api.rows), a decimal and a uuid as their text too (PostgreSQL's is the contract's already), and every
+    other column converted by the serializer field's own reader (FastReadMixin's, else its `to_representation`).
+    One generated function builds a row. Unlike RowReader, it reads dotted sources and method fields (`computed`).
 
     The plan is derived from the serializer: a nested serializer is read through its foreign key's join (None when
     the key is null), a dotted source through its joins. The method fields are the exception, read by `computed`:
@@ -513,8 +507,6 @@ def _reader(field, model_field, lookup: str, columns: dict) -> tuple[int, object
         if type(field) is not serializers.PrimaryKeyRelatedField or field.pk_field is not None:
             raise ImproperlyConfigured(f"{field.field_name} cannot be read from a row")
         return _column(columns, lookup), int
-    if isinstance(model_field, models.DateTimeField) and type(field) is serializers.DateTimeField:
-        return _column(columns, lookup, as_text=True), _datetime_text(field)
     if (
         isinstance(model_field, models.JSONField)
         and model_field.decoder is None
@@ -525,6 +517,10 @@ def _reader(field, model_field, lookup: str, columns: dict) -> tuple[int, object
         return _column(columns, lookup, as_text=True), _json_text
     factory = FAST_CONVERTERS.get(type(field))
     convert = factory(field) if factory is not None else None
+    if isinstance(model_field, models.DateTimeField) and type(field) is serializers.DateTimeField and convert:
+        from_text = _timestamp_text_converter(field, convert)
+        if from_text is not None:
+            return _column(columns, lookup, as_text=True), from_text
     if (
         isinstance(model_field, models.DecimalField)
         and type(field) is serializers.DecimalField
@@ -535,37 +531,6 @@ def _reader(field, model_field, lookup: str, columns: dict) -> tuple[int, object
     if isinstance(model_field, models.UUIDField) and type(field) is serializers.UUIDField and convert is str:
         return _column(columns, lookup, as_text=True), _uuid_text
     return _column(columns, lookup), convert or field.to_representation
-
-
-# PostgreSQL's text of a timestamptz in UTC ("2025-03-01 09:30:05.1234+00") and SQLite's stored text (no offset);
-# the fraction without its trailing zeros, or none.
-_UTC_TIMESTAMP = re.compile(r"([1-9]\d{3}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?(?:\+00(?::00)?)?")
-_CONTRACT_FORMATS = ("%Y-%m-%dT%H:%M:%S.%fZ", "%4Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _datetime_text(field: serializers.DateTimeField):
-    """A timestamp's text as the field formats its datetime."""
-    output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
-    is_contract_format = output_format in _CONTRACT_FORMATS and settings.USE_TZ and settings.TIME_ZONE == "UTC"
-
-    def convert(text):
-        if is_contract_format and text[-3:] == "+00" and text[10] == " " and text[0] != "0":
-            # PostgreSQL's, by slicing: "2025-03-01 09:30:05+00" to "2025-03-01 09:30:05.123456+00"
-            size = len(text)
-            if size == 22:
-                return f"{text[:10]}T{text[11:19]}.000000Z"
-            if 24 <= size <= 29 and text[19] == ".":
-                return f"{text[:10]}T{text[11 : size - 3]}{'0' * (29 - size)}Z"
-        match = _UTC_TIMESTAMP.fullmatch(text) if is_contract_format else None
-        if match is None:
-            moment = parse_datetime(text)
-            if timezone.is_naive(moment):
-                moment = timezone.make_aware(moment, UTC)
-            return field.to_representation(moment)
-        day, time, fraction = match.groups()
-        return f"{day}T{time}.{(fraction or '').ljust(6, '0')}Z"
-
-    return convert
 
 
 def _decimal_text(places: int, convert):
@@ -584,10 +549,6 @@ def _decimal_text(places: int, convert):
 def _uuid_text(text):
     # PostgreSQL's text is the hyphenated form; SQLite stores the 32 hex digits.
     return text if len(text) == 36 else str(uuid.UUID(text))
-
-
-def _json_text(text):
-    return {} if text == "{}" else json.loads(text)
 
 
 def _builder(plan):

@@ -159,6 +159,13 @@ def _timestamp_text_converter(field, convert):
     pads_year = output_format.startswith("%4Y")
 
     def from_text(text):
+        if text[-3:] == "+00" and text[10] == " " and text[0] != "0":
+            # PostgreSQL's text, "2025-03-01 09:30:05+00" up to "2025-03-01 09:30:05.123456+00", by slicing
+            size = len(text)
+            if size == 22:
+                return f"{text[:10]}T{text[11:19]}.000000Z"
+            if 24 <= size <= 29 and text[19] == ".":
+                return f"{text[:10]}T{text[11 : size - 3]}{'0' * (29 - size)}Z"
         match = _UTC_TIMESTAMP_TEXT.fullmatch(text)
         if match is None or not (pads_year or text[0] != "0"):
             moment = parse_datetime(text)
