@@ -219,7 +219,7 @@ def order_items_units_cancel(
             item.status = OrderStatus.CANCELLED
         item.modified_date = now
     if not takes_every_open_unit:
-        OrderItem.objects.bulk_update(changed, ["cancelled_quantity", "cancel_status", "status", "modified_date"])
+        order_items_save(changed, ["cancelled_quantity", "cancel_status", "status", "modified_date"])
         return
     # Every item gives up all its open units (a whole cancel): the same change for each, in one plain UPDATE rather
     # than a CASE per item and field.
