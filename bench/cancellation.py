@@ -115,6 +115,7 @@ def _run() -> bool:
                 order_item=OrderItem.objects.filter(order=order).first(),
                 channel=channel,
                 date_placed=order.date_placed,
+                customer_id=order.customer_id,
                 reason=reason,
                 cancellation_type="cancel",
                 quantity=1,

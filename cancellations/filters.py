@@ -39,22 +39,6 @@ ORDER = "order_item__order__"
 PLACED_UPPER_BOUNDS = ("date_placed__lt", "date_placed__lte", "date_placed__date__lt", "date_placed__date__lte")
 
 
-class CustomerNameFilter(django_filters.CharFilter):
-    """A name of the order's customer. A name is shared by many customers of every channel, so the matching
-    requests are found from the customers (their name's index), then their orders in the list's channel (the
-    orders' (customer, channel, id) index), then the orders' items and their requests: a request's channel is its
-    order's, copied at creation, so the orders of other channels can be left out from the start."""
-
-    def filter(self, qs, value):
-        if value in django_filters.constants.EMPTY_VALUES:
-            return qs
-        conditions = {f"{self.field_name}__{self.lookup_expr}": value}
-        channel_id = _channel_of(qs)
-        if channel_id is not None:
-            conditions[f"{ORDER}channel_id"] = channel_id
-        return self.get_method(qs)(**conditions)
-
-
 class CancellationRequestFilter(django_filters.FilterSet):
     pk__in = IdInFilter(field_name="id", lookup_expr="in", help_text="Comma-separated request ids.")
     status = django_filters.ChoiceFilter(choices=CancellationRequestStatus.choices)
@@ -70,9 +54,11 @@ class CancellationRequestFilter(django_filters.FilterSet):
     date_placed__date__lte = DateOfDateTimeFilter(field_name="date_placed", bound="lte")
     sku = django_filters.CharFilter(field_name="order_item__product__sku", lookup_expr="iexact")
     channel = IdFilter(field_name="channel_id")
-    customer_first_name = CustomerNameFilter(field_name=f"{ORDER}customer__first_name", lookup_expr="iexact")
-    customer_last_name = CustomerNameFilter(field_name=f"{ORDER}customer__last_name", lookup_expr="iexact")
-    customer_email = EmailFilter(field_name=f"{ORDER}customer__email", lookup_expr="iexact")
+    # The order's customer, copied onto the request: a name is shared by many customers, so the matching requests
+    # are found from the customers (their name's index), then (channel, customer, id) on this table.
+    customer_first_name = django_filters.CharFilter(field_name="customer__first_name", lookup_expr="iexact")
+    customer_last_name = django_filters.CharFilter(field_name="customer__last_name", lookup_expr="iexact")
+    customer_email = EmailFilter(field_name="customer__email", lookup_expr="iexact")
     order_id = IdFilter(field_name="order_item__order_id")
     cancellation_plan_status = django_filters.ChoiceFilter(
         field_name="cancellation_plan__status", choices=CancellationPlanStatus.choices

@@ -160,6 +160,9 @@ class CancellationRequest(BaseModel):
     # The order's date_placed, copied at creation (an order's placing date never changes): the date filters of the
     # channel's lists are served by (channel, date_placed) on this table, not two joins away.
     date_placed = models.DateTimeField()
+    # The order's customer, copied at creation (an order's customer never changes): the customer filters of the
+    # channel's lists go from the customers to (channel, customer, id) on this table, not through orders and items.
+    customer = models.ForeignKey("orders.Customer", on_delete=models.PROTECT, related_name="+", db_index=False)
     reason = models.ForeignKey(CancellationReason, on_delete=models.PROTECT, related_name="requests")
     description = models.TextField(null=True, blank=True)
     cancellation_type = models.CharField(max_length=16, choices=CancellationType.choices)
@@ -197,6 +200,7 @@ class CancellationRequest(BaseModel):
             models.Index(fields=["channel", "-id"], name="request_channel_id_idx"),
             models.Index(fields=["channel", "status", "-id"], name="request_channel_status_idx"),
             models.Index(fields=["channel", "date_placed"], name="request_channel_placed_idx"),
+            models.Index(fields=["channel", "customer", "-id"], name="request_channel_customer_idx"),
             models.Index(fields=["status"], name="request_status_idx"),
             models.Index(fields=["cancellation_type"], name="request_type_idx"),
         ]

@@ -683,36 +683,47 @@ class PlanRefundOwner:
 
     `lock` takes the refund's order row (its channel read along, not locked), before the refund row is written:
     every writer of an order, its items, its plans and its refunds takes that row first, so it serialises them all.
-    `settled` completes or fails the plan under that lock, in the refund's transaction, and writes the events in
-    one INSERT, and the webhook events of the outcome with them. The plan changes state by a conditional UPDATE:
-    it completes when no refund of it is left unsucceeded (this one's success is written already), so exactly one
-    refund, its last, completes it, and the refunds' rows are not read.
+    `settled` completes or fails the refunds' plans under that lock, in the refunds' transaction, and writes the
+    events in one INSERT, and the webhook events of the outcomes with them. A plan changes state by a conditional
+    UPDATE: it completes when no refund of it is left unsucceeded (these successes are written already), so exactly
+    one batch, its last, completes it, and the refunds' rows are not read.
     """
 
     def lock(self, refund: Refund) -> Order:
         order, _ = order_lock(refund.order_id, with_items=False, with_channel=True)
         return order
 
-    def settled(self, refund: Refund, order: Order) -> None:
+    def settled(self, refunds: list[Refund], order: Order) -> None:
         notices = Notices(order.channel)
-        if refund.status == RefundStatus.SUCCEEDED:
-            notices.refund(WebhookEventType.REFUND_SUCCEEDED, refund)
-            events = [_refund_event(order, refund, OrderEventType.REFUND_SUCCEEDED, amount=str(refund.amount))]
-            completion = _plan_complete_if_settled(refund.plan_id)
-            if completion is not None:
-                events += _plan_completed_by_refunds(
-                    plan_id=refund.plan_id, completion=completion, order=order, notices=notices
-                )
-        else:
-            notices.refund(WebhookEventType.REFUND_FAILED, refund)
-            events = [_refund_event(order, refund, OrderEventType.REFUND_FAILED, error=refund.last_error)]
-            failed = CancellationPlan.objects.filter(pk=refund.plan_id, status=CancellationPlanStatus.WAITING).update(
+        events = []
+        succeeded_plans, failed_plans = [], []
+        for refund in refunds:
+            if refund.status == RefundStatus.SUCCEEDED:
+                notices.refund(WebhookEventType.REFUND_SUCCEEDED, refund)
+                events.append(_refund_event(order, refund, OrderEventType.REFUND_SUCCEEDED, amount=str(refund.amount)))
+                plans = succeeded_plans
+            else:
+                notices.refund(WebhookEventType.REFUND_FAILED, refund)
+                events.append(_refund_event(order, refund, OrderEventType.REFUND_FAILED, error=refund.last_error))
+                plans = failed_plans
+            if refund.plan_id not in plans:
+                plans.append(refund.plan_id)
+        for plan_id in failed_plans:
+            failed = CancellationPlan.objects.filter(pk=plan_id, status=CancellationPlanStatus.WAITING).update(
                 status=CancellationPlanStatus.FAILED, modified_date=timezone.now()
             )
             if failed:
-                notices.plan_by_id(WebhookEventType.PLAN_FAILED, refund.plan_id)
+                notices.plan_by_id(WebhookEventType.PLAN_FAILED, plan_id)
                 events.append(
-                    OrderEvent(order=order, type=OrderEventType.CANCELLATION_FAILED, payload={"plan": refund.plan_id})
+                    OrderEvent(order=order, type=OrderEventType.CANCELLATION_FAILED, payload={"plan": plan_id})
+                )
+        for plan_id in succeeded_plans:
+            if plan_id in failed_plans:
+                continue  # a refund of it failed: it cannot complete now
+            completion = _plan_complete_if_settled(plan_id)
+            if completion is not None:
+                events += _plan_completed_by_refunds(
+                    plan_id=plan_id, completion=completion, order=order, notices=notices
                 )
         order_events_write(events)
         notices.send()
@@ -872,6 +883,7 @@ def cancellation_request_create(*, channel, fields: RequestInput, actor=None) ->
             order_item=item,
             channel_id=order.channel_id,
             date_placed=order.date_placed,
+            customer_id=order.customer_id,
             status=CancellationRequestStatus.WAITING,
         )
         for name in REQUEST_FIELDS:

@@ -1,10 +1,11 @@
-"""Taking a refund's lease in one round trip on PostgreSQL, and recording an outcome only under it.
+"""Taking the leases of a batch of refunds in one round trip on PostgreSQL, and recording an outcome only under one.
 
-The lease is the hot path of every refund attempt. Done with the ORM it is two statements (a SELECT ... FOR UPDATE
-of the refund with its order, then an UPDATE); on PostgreSQL one `UPDATE ... FROM ... RETURNING` does both: the
-row is leased only if it is leasable at that instant (the same conditions as `refund_lease`), and the refund and the
-order the rails read come back from it. A row another worker holds locked is waited for, then re-checked by
-PostgreSQL against the conditions, so two workers never lease the same attempt.
+The lease is the hot path of every refund attempt. Done with the ORM it is two statements per refund (a SELECT ...
+FOR UPDATE of the refund with its order, then an UPDATE); on PostgreSQL one statement leases a whole batch (a plan's
+refunds travel in one message): the rows are locked in id order, so two workers leasing overlapping batches cannot
+deadlock; a row another worker holds locked is waited for, then re-checked by PostgreSQL against the conditions (the
+same as `refunds_lease`), so two workers never lease the same attempt; the refunds and the orders the rails read
+come back from it.
 """
 
 from datetime import datetime
@@ -37,20 +38,24 @@ def _statement() -> str:
     refunds = Refund._meta.db_table
     orders = Order._meta.db_table
     return (
+        f'WITH leasable AS (SELECT "id" FROM "{refunds}" '
+        'WHERE "id" = ANY(%(ids)s) AND ('
+        '("status" = %(pending)s AND ("next_attempt_at" IS NULL OR "next_attempt_at" <= %(now)s)) '
+        'OR ("status" = %(processing)s AND "leased_until" IS NOT NULL AND "leased_until" <= %(now)s)) '
+        'ORDER BY "id" FOR UPDATE) '
         f'UPDATE "{refunds}" AS r SET "status" = %(processing)s, "attempts" = r."attempts" + 1, '
         '"leased_until" = %(until)s, "lease_token" = %(token)s, "next_attempt_at" = NULL, "modified_date" = %(now)s '
-        f'FROM "{orders}" AS o '
-        'WHERE r."id" = %(id)s AND o."id" = r."order_id" AND ('
-        '(r."status" = %(pending)s AND (r."next_attempt_at" IS NULL OR r."next_attempt_at" <= %(now)s)) '
-        'OR (r."status" = %(processing)s AND r."leased_until" IS NOT NULL AND r."leased_until" <= %(now)s)) '
+        f'FROM leasable, "{orders}" AS o '
+        'WHERE r."id" = leasable."id" AND o."id" = r."order_id" '
         f"RETURNING {_columns(Refund, 'r')}, {_columns(Order, 'o')}"
     )
 
 
-def lease_in_one_statement(*, refund_id: int, now: datetime, until: datetime, token: UUID) -> Refund | None:
-    """The refund leased until `until` under `token`, with its order, or None when it is not leasable now."""
+def lease_in_one_statement(*, refund_ids: list[int], now: datetime, until: datetime, token: UUID) -> list[Refund]:
+    """The refunds of `refund_ids` that are leasable now, leased until `until` under `token`, each with its order
+    (one instance per order), in id order."""
     params = {
-        "id": refund_id,
+        "ids": list(refund_ids),
         "now": now,
         "until": until,
         "token": token,
@@ -59,13 +64,17 @@ def lease_in_one_statement(*, refund_id: int, now: datetime, until: datetime, to
     }
     with connection.cursor() as cursor:
         cursor.execute(_statement(), params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
+        rows = cursor.fetchall()
     width = len(Refund._meta.concrete_fields)
-    refund = _instance(Refund, row[:width])
-    refund.order = _instance(Order, row[width:])
-    return refund
+    orders = {}
+    refunds = []
+    for row in rows:
+        refund = _instance(Refund, row[:width])
+        if refund.order_id not in orders:
+            orders[refund.order_id] = _instance(Order, row[width:])
+        refund.order = orders[refund.order_id]
+        refunds.append(refund)
+    return sorted(refunds, key=lambda refund: refund.pk)
 
 
 @cache

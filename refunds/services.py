@@ -57,20 +57,22 @@ def refunds_create(
     )
 
 
-def _send(refund_id: int, countdown: float | None = None) -> None:
-    """Nudge a worker. The refund row is the truth: if the broker is unreachable the sweeper sends it later."""
-    from refunds.tasks import refund_execute_task  # tasks import this module
+def _send(refund_ids: list[int], countdown: float | None = None) -> None:
+    """Nudge a worker to attempt these refunds, in one message (a plan's refunds run together). The refund rows are
+    the truth: if the broker is unreachable the sweeper sends them later."""
+    from refunds.tasks import refunds_execute_task  # tasks import this module
 
     try:
-        refund_execute_task.apply_async((refund_id,), countdown=countdown)
+        refunds_execute_task.apply_async((list(refund_ids),), countdown=countdown)
     except Exception:  # broker down or slow: never fail the caller, whose transaction has committed
-        logger.warning("refund %s: could not reach the broker; the sweeper will send it", refund_id, exc_info=True)
+        logger.warning("refunds %s: could not reach the broker; the sweeper will send them", refund_ids, exc_info=True)
 
 
 def refund_enqueue(*, refund_ids: list[int]) -> None:
-    """Queue the refunds once the surrounding transaction commits."""
-    for refund_id in refund_ids:
-        transaction.on_commit(lambda refund_id=refund_id: _send(refund_id))
+    """Queue the refunds, in one message, once the surrounding transaction commits."""
+    if refund_ids:
+        batch = list(refund_ids)
+        transaction.on_commit(lambda: _send(batch))
 
 
 def retry_delay(attempt: int) -> float:
@@ -80,18 +82,11 @@ def retry_delay(attempt: int) -> float:
     return policy.delay(attempt)
 
 
-def refund_lease(*, refund_id: int) -> Refund | None:
-    """Take the refund for one attempt, or None: it is final, leased by another worker, waiting for an outside
-    settlement, or not due yet. The order comes along: the rails read it. One statement on PostgreSQL (see
-    `refunds.lease`); elsewhere a locked read, then the write."""
-    now = timezone.now()
-    if connection.vendor == "postgresql":
-        return lease_in_one_statement(
-            refund_id=refund_id,
-            now=now,
-            until=now + timedelta(seconds=settings.REFUND_LEASE_SECONDS),
-            token=uuid.uuid4(),
-        )
+FINAL_STATUSES = (RefundStatus.SUCCEEDED, RefundStatus.FAILED)
+
+
+def _lease_locked(refund_id: int, *, now, until, token) -> Refund | None:
+    """The ORM's lease of one refund (not PostgreSQL): a locked read, then the write, in one transaction."""
     with transaction.atomic():
         refund = (
             Refund.objects.select_for_update(skip_locked=True, of=("self",))
@@ -99,7 +94,7 @@ def refund_lease(*, refund_id: int) -> Refund | None:
             .filter(pk=refund_id)
             .first()
         )
-        if refund is None or refund.status in (RefundStatus.SUCCEEDED, RefundStatus.FAILED):
+        if refund is None or refund.status in FINAL_STATUSES:
             return None
         if refund.status == RefundStatus.PROCESSING and (refund.leased_until is None or refund.leased_until > now):
             return None
@@ -107,13 +102,33 @@ def refund_lease(*, refund_id: int) -> Refund | None:
             return None
         refund.status = RefundStatus.PROCESSING
         refund.attempts += 1
-        refund.leased_until = now + timedelta(seconds=settings.REFUND_LEASE_SECONDS)
-        refund.lease_token = uuid.uuid4()
+        refund.leased_until = until
+        refund.lease_token = token
         refund.next_attempt_at = None
         refund.save(
             update_fields=["status", "attempts", "leased_until", "lease_token", "next_attempt_at", "modified_date"]
         )
     return refund
+
+
+def refunds_lease(*, refund_ids: list[int]) -> list[Refund]:
+    """Take the refunds for one attempt each, in id order, each with its order (the rails read it). A refund is
+    left out when it is final, leased by another worker, waiting for an outside settlement, or not due yet. One
+    statement on PostgreSQL for the whole batch (see `refunds.lease`); elsewhere a locked read, then the write, per
+    refund. The batch shares one lease token: the fencing checks it together with the refund's id."""
+    now = timezone.now()
+    until = now + timedelta(seconds=settings.REFUND_LEASE_SECONDS)
+    token = uuid.uuid4()
+    if connection.vendor == "postgresql":
+        return lease_in_one_statement(refund_ids=refund_ids, now=now, until=until, token=token)
+    leased = (_lease_locked(refund_id, now=now, until=until, token=token) for refund_id in sorted(set(refund_ids)))
+    return [refund for refund in leased if refund is not None]
+
+
+def refund_lease(*, refund_id: int) -> Refund | None:
+    """`refunds_lease` of one refund: the refund leased, or None."""
+    leased = refunds_lease(refund_ids=[refund_id])
+    return leased[0] if leased else None
 
 
 def _outcome_changes(refund: Refund, outcome: RailOutcome) -> dict:
@@ -139,40 +154,61 @@ def _outcome_changes(refund: Refund, outcome: RailOutcome) -> dict:
     return {"status": RefundStatus.FAILED, "last_error": outcome.error, "leased_until": None}
 
 
-def refund_record_outcome(*, refund_id: int, outcome: RailOutcome, leased: Refund | None = None) -> Refund | None:
-    """Make the attempt's outcome durable; on a final outcome the owner's bookkeeping runs in the same transaction,
-    under the owner's lock, taken first (see `refunds.hooks`). `leased`: the refund as the lease returned it (saves
-    reading it again); the outcome is recorded only while that lease is still the refund's (its `lease_token`), so
-    a worker whose lease ran out and was taken over by another records nothing. None when the outcome was not
-    recorded: the refund was settled meanwhile, or its lease is another's."""
+def _record_order_outcomes(attempts: list[tuple[Refund, RailOutcome]]) -> list[Refund]:
+    """The outcomes of one order's refunds, in one transaction: the owner's lock first when any outcome is final,
+    then each outcome under its lease, then the owner's bookkeeping of the final ones, together."""
+    recorded = []
     with transaction.atomic():
-        refund = leased or Refund.objects.get(pk=refund_id)
-        changes = _outcome_changes(refund, outcome)
-        final = changes.get("status") in (RefundStatus.SUCCEEDED, RefundStatus.FAILED)
-        locked = refund_owner().lock(refund) if final else None
+        changes = [(refund, _outcome_changes(refund, outcome)) for refund, outcome in attempts]
+        final = any(change.get("status") in FINAL_STATUSES for _, change in changes)
+        locked = refund_owner().lock(attempts[0][0]) if final else None
         now = timezone.now()
-        written = outcome_under_lease(
-            refund_id=refund_id, token=refund.lease_token, changes={**changes, "modified_date": now}
-        )
-        if not written:
-            logger.warning("refund %s: outcome not recorded, the refund is settled or leased by another", refund_id)
-            return None
-        for field, value in {**changes, "modified_date": now}.items():
-            setattr(refund, field, value)
-        if final:
-            refund_owner().settled(refund, locked)
-        elif changes.get("status") == RefundStatus.PENDING and not app.conf.task_always_eager:
-            # In-process tasks would retry at once, inside the request: leave those to the sweeper.
-            delay = (refund.next_attempt_at - now).total_seconds()
-            transaction.on_commit(lambda: _send(refund_id, countdown=delay))
-    return refund
+        for refund, change in changes:
+            change = {**change, "modified_date": now}
+            if not outcome_under_lease(refund_id=refund.pk, token=refund.lease_token, changes=change):
+                logger.warning("refund %s: outcome not recorded, the refund is settled or leased by another", refund.pk)
+                continue
+            for field, value in change.items():
+                setattr(refund, field, value)
+            recorded.append(refund)
+        settled = [refund for refund in recorded if refund.status in FINAL_STATUSES]
+        if settled:
+            refund_owner().settled(settled, locked)
+        retries = [refund for refund in recorded if refund.status == RefundStatus.PENDING]
+        if retries and not app.conf.task_always_eager:
+            # In-process tasks would retry at once, inside the request: leave those to the sweeper. One message for
+            # the batch, when the last of them is due.
+            delay = max((refund.next_attempt_at - now).total_seconds() for refund in retries)
+            retry_ids = [refund.pk for refund in retries]
+            transaction.on_commit(lambda: _send(retry_ids, countdown=delay))
+    return recorded
 
 
-def refund_execute(*, refund_id: int) -> Refund | None:
-    """One attempt at a refund: lease the row, call its rail outside any lock, record the outcome."""
-    refund = refund_lease(refund_id=refund_id)
-    if refund is None:
-        return None
+def refunds_record_outcomes(attempts: list[tuple[Refund, RailOutcome]]) -> list[Refund]:
+    """Make the attempts' outcomes durable (`attempts`: each refund as its lease returned it, with the outcome of its
+    rail call). One transaction per order; on a final outcome the owner's bookkeeping runs in it, under the owner's
+    lock, taken first (see `refunds.hooks`). An outcome is recorded only while the lease it was attempted under is
+    still the refund's (its `lease_token`), so a worker whose lease ran out and was taken over records nothing.
+    Returns the refunds whose outcome was recorded."""
+    by_order: dict[int, list] = {}
+    for refund, outcome in attempts:
+        by_order.setdefault(refund.order_id, []).append((refund, outcome))
+    recorded = []
+    for order_id in sorted(by_order):
+        recorded += _record_order_outcomes(by_order[order_id])
+    return recorded
+
+
+def refund_record_outcome(*, refund_id: int, outcome: RailOutcome, leased: Refund | None = None) -> Refund | None:
+    """`refunds_record_outcomes` of one attempt. `leased`: the refund as the lease returned it (saves reading it
+    again). None when the outcome was not recorded: the refund was settled meanwhile, or its lease is another's."""
+    refund = leased or Refund.objects.get(pk=refund_id)
+    recorded = refunds_record_outcomes([(refund, outcome)])
+    return recorded[0] if recorded else None
+
+
+def _attempt(refund: Refund) -> RailOutcome:
+    """Call the refund's rail, outside any lock and transaction; an unexpected error is a retryable outcome."""
     rail = rail_for(refund)
     started = time.monotonic()
     try:
@@ -195,7 +231,22 @@ def refund_execute(*, refund_id: int) -> Refund | None:
         (time.monotonic() - started) * 1000,
         outcome.error or "-",
     )
-    return refund_record_outcome(refund_id=refund.pk, outcome=outcome, leased=refund)
+    return outcome
+
+
+def refunds_execute(*, refund_ids: list[int]) -> list[Refund]:
+    """One attempt at each of a batch of refunds (a plan's, as one message brings them): lease them in one go, call
+    each one's rail outside any lock, record the outcomes, one transaction per order. Returns the refunds whose
+    outcome was recorded."""
+    leased = refunds_lease(refund_ids=refund_ids)
+    return refunds_record_outcomes([(refund, _attempt(refund)) for refund in leased])
+
+
+def refund_execute(*, refund_id: int) -> Refund | None:
+    """`refunds_execute` of one refund: the refund as recorded, or None when it was not leasable or its outcome
+    not recorded."""
+    recorded = refunds_execute(refund_ids=[refund_id])
+    return recorded[0] if recorded else None
 
 
 def refunds_due(*, now=None) -> list[int]:
@@ -207,10 +258,14 @@ def refunds_due(*, now=None) -> list[int]:
 
 
 def refunds_sweep(*, now=None) -> list[int]:
-    """Re-send every refund that is due; a lost message or a broker outage delays a refund, never loses it."""
+    """Re-send every refund that is due, a message per plan; a lost message or a broker outage delays a refund,
+    never loses it."""
     refund_ids = refunds_due(now=now)
-    for refund_id in refund_ids:
-        _send(refund_id)
+    by_plan: dict[int, list[int]] = {}
+    for refund_id, plan_id in Refund.objects.filter(pk__in=refund_ids).values_list("pk", "plan_id"):
+        by_plan.setdefault(plan_id, []).append(refund_id)
+    for plan_id in sorted(by_plan):
+        _send(sorted(by_plan[plan_id]))
     if refund_ids:
         logger.info("sweeper re-sent %s refund(s): %s", len(refund_ids), refund_ids[:20])
     return refund_ids
@@ -317,6 +372,6 @@ def bank_transfers_mark_paid(*, transfer_ids: list[int]) -> int:
                 for field, value in changes.items():
                     setattr(refund, field, value)
                 refund.save(update_fields=[*changes, "modified_date"])
-                refund_owner().settled(refund, locked)
+                refund_owner().settled([refund], locked)
                 paid += 1
     return paid

@@ -299,6 +299,7 @@ def populate(rows: int = 2000) -> None:
             order_item=item,
             channel=item.order.channel,
             date_placed=item.order.date_placed,
+            customer_id=item.order.customer_id,
             reason=reasons[n % 4],
             cancellation_type=("cancel", "refund")[n % 2],
             status=("waiting", "approved", "rejected", "completed")[n % 4],

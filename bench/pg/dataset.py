@@ -311,6 +311,9 @@ def _fill(cursor, s: Sizes, channel_columns: dict[str, bool]) -> tuple[int, int]
     if has_column(cursor, "cancellations_cancellationrequest", "date_placed"):
         # the order's date_placed, copied onto the request (the same expression the orders were made with)
         columns, values = columns + ", date_placed", values + f", {placed.format(o='o')}"
+    if has_column(cursor, "cancellations_cancellationrequest", "customer_id"):
+        # the order's customer, copied onto the request (the same expression the orders were made with)
+        columns, values = columns + ", customer_id", values + f", (o - 1) % {s.customers} + 1"
     cursor.execute(
         f"INSERT INTO cancellations_cancellationrequest (id, {BASE_COLUMNS}, description, cancellation_type, "
         "status, iban, holder_name, quantity, fully_refund_as_loyalty_money, cancellation_plan_id, order_item_id, "

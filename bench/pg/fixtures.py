@@ -109,6 +109,15 @@ def pending_refunds(cursor, *, count: int, channel_id: int, prefix: str) -> list
     return list(range(first_refund, first_refund + 2 * count))
 
 
+def refunds_by_plan(cursor, refund_ids: list[int]) -> list[list[int]]:
+    """The refunds grouped as their plans hold them (a cancel queues its plan's refunds in one message), in id order."""
+    cursor.execute(
+        "SELECT array_agg(id ORDER BY id) FROM refunds_refund WHERE id = ANY(%s) GROUP BY plan_id ORDER BY min(id)",
+        [refund_ids],
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
 def refunds_settled(cursor, refund_ids: list[int]) -> int:
     cursor.execute(
         "SELECT count(*) FROM refunds_refund WHERE id = ANY(%s) AND status IN ('succeeded', 'failed')", [refund_ids]

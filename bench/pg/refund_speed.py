@@ -22,16 +22,18 @@ TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK"}
 
 @dataclass
 class RefundQueries:
-    counts: list[int]  # SQL queries, as the table counts them (BEGIN/COMMIT apart)
-    transaction_statements: list[int]  # BEGIN and COMMIT
+    counts: list[float]  # SQL queries per refund of each plan's batch, as the table counts them (BEGIN/COMMIT apart)
+    transaction_statements: list[float]  # BEGIN and COMMIT per refund of each batch
+    refunds: int
 
     def line(self) -> str:
         if not self.counts:
             return "queries per refund: no refunds to execute"
         worst = max(self.counts)
         return (
-            f"queries per refund (refund_execute, sandbox gateway, {len(self.counts)} refunds of real cancels): "
-            f"median {statistics.median(self.counts):g}, max {worst}, plus "
+            f"queries per refund (refunds_execute of each plan's refunds, as one message brings them, sandbox "
+            f"gateway, {self.refunds} refunds of {len(self.counts)} real cancels): "
+            f"median {statistics.median(self.counts):g}, max {worst:g}, plus "
             f"{statistics.median(self.transaction_statements):g} BEGIN/COMMIT; "
             f"target <= {MAX_QUERIES_PER_REFUND}: {'yes' if worst <= MAX_QUERIES_PER_REFUND else 'NO'}"
         )
@@ -49,17 +51,18 @@ class Throughput:
         return self.refunds / self.seconds
 
 
-def queries_per_refund(refund_ids: list[int]) -> RefundQueries:
-    """Runs `refund_execute` in this process for each refund and counts its queries."""
+def queries_per_refund(batches: list[list[int]]) -> RefundQueries:
+    """Runs `refunds_execute` in this process for each plan's refunds (a batch, as one message brings them) and
+    counts its queries, per refund of the batch."""
     counts, transaction_statements = [], []
-    for refund_id in refund_ids:
+    for refund_ids in batches:
         connection.queries_log.clear()
         with CaptureQueriesContext(connection) as captured:
-            services.refund_execute(refund_id=refund_id)
+            services.refunds_execute(refund_ids=refund_ids)
         control = sum(query["sql"] in TRANSACTION_CONTROL for query in captured.captured_queries)
-        counts.append(len(captured.captured_queries) - control)
-        transaction_statements.append(control)
-    return RefundQueries(counts, transaction_statements)
+        counts.append((len(captured.captured_queries) - control) / len(refund_ids))
+        transaction_statements.append(control / len(refund_ids))
+    return RefundQueries(counts, transaction_statements, refunds=sum(len(batch) for batch in batches))
 
 
 def clear_queue(broker_url: str, claim_key: str) -> None:
@@ -72,15 +75,19 @@ def clear_queue(broker_url: str, claim_key: str) -> None:
 def throughput(
     procs: Processes, *, env: dict, broker_url: str, claim_key: str, refund_ids: list[int], concurrency: int
 ) -> Throughput:
-    """Start a prefork worker with `concurrency` processes, queue the refunds, and time until every one settled."""
+    """Start a prefork worker with `concurrency` processes, queue the refunds a message per plan (as the cancels that
+    made them do), and time until every one settled."""
     clear_queue(broker_url, claim_key)
     name = f"worker-c{concurrency}-{free_port()}"
     worker = procs.start(name, celery_worker_command(name, pool="prefork", concurrency=concurrency), env)
     log = procs.tmp_path / f"{name}.log"
     wait_for(lambda: "ready" in log.read_text(), timeout=60, what=f"the celery worker (-c {concurrency})")
     try:
+        with connection.cursor() as cursor:
+            batches = fixtures.refunds_by_plan(cursor, refund_ids)
         started = time.perf_counter()
-        services.refund_enqueue(refund_ids=refund_ids)  # autocommit: each is sent at once
+        for batch in batches:
+            services.refund_enqueue(refund_ids=batch)  # autocommit: each is sent at once
         with connection.cursor() as cursor:
 
             def settled() -> bool:

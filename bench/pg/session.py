@@ -233,7 +233,9 @@ def run(config: Config, procs: Processes, env: dict, *, broker_url: str, claim_k
     if "refunds" in only:
         progress("refunds: queries per refund in-process, then worker throughput")
         refund_speed.clear_queue(broker_url, claim_key)
-        queries = refund_speed.queries_per_refund(queued_refunds(orders=broker_orders)[:REFUND_QUERY_SAMPLE])
+        with connection.cursor() as cursor:
+            batches = fixtures.refunds_by_plan(cursor, queued_refunds(orders=broker_orders)[:REFUND_QUERY_SAMPLE])
+        queries = refund_speed.queries_per_refund(batches)
         worker_env = {**env, "DJANGO_SETTINGS_MODULE": "omnitron.settings", "CELERY_BROKER_URL": broker_url}
         runs = [
             refund_speed.throughput(

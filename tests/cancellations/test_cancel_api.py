@@ -1,4 +1,5 @@
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 
@@ -6,6 +7,7 @@ from cancellations.models import CancellationPlan
 from common.models import IdempotencyRecord
 from orders.models import OrderEvent
 from refunds.models import LoyaltyTransaction, Refund
+from refunds.tasks import refunds_execute_task
 from tests.cancellations.conftest import snapshot
 from tests.factories import CancellationReasonFactory, ChannelFactory, order_with_items
 
@@ -62,10 +64,12 @@ class TestFullCancel:
         assert refunds["cargo"].amount == Decimal("15.00")
         assert {r.method for r in refunds.values()} == {"original_payment"}
         assert {r.status for r in refunds.values()} == {"pending"}
-        assert len(callbacks) == 2  # one task per refund, sent only on commit
+        assert len(callbacks) == 1  # one message for the plan's refunds, sent only on commit
 
-        for callback in callbacks:
-            callback()
+        sent = mock.patch.object(refunds_execute_task, "apply_async", wraps=refunds_execute_task.apply_async)
+        with sent as apply_async:
+            callbacks[0]()
+        apply_async.assert_called_once_with(([refunds["items"].pk, refunds["cargo"].pk],), countdown=None)
 
         plan.refresh_from_db()
         assert plan.status == "completed"

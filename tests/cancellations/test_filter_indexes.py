@@ -109,12 +109,14 @@ def populate(rows: int = 3000) -> Channel:
     )
     channel_of_order = {order.pk: order.channel_id for order in orders}
     placed_of_order = {order.pk: order.date_placed for order in orders}
+    customer_of_order = {order.pk: order.customer_id for order in orders}
     CancellationRequest.objects.bulk_create(
         [
             CancellationRequest(
                 order_item=item,
                 channel_id=channel_of_order[item.order_id],
                 date_placed=placed_of_order[item.order_id],
+                customer_id=customer_of_order[item.order_id],
                 reason=reason,
                 cancellation_type="cancel",
                 quantity=1,

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from cancellations.models import CancellationPlan
 from cancellations.services import cancellation_request_approve, order_cancel
 from refunds.models import Refund, RefundStatus
-from refunds.services import refund_execute
+from refunds.services import refund_execute, refunds_execute
 from tests.factories import CancellationReasonFactory, CancellationRequestFactory, order_with_items
 
 pytestmark = pytest.mark.django_db
@@ -19,9 +19,10 @@ pytestmark = pytest.mark.django_db
 TRANSACTION_STATEMENTS = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
 
 
-def lease_queries() -> int:
-    """Taking a refund's lease: one UPDATE ... RETURNING on PostgreSQL, a locked read and a write elsewhere."""
-    return 1 if connection.vendor == "postgresql" else 2
+def lease_queries(refunds: int = 1) -> int:
+    """Taking the leases of a batch of refunds: one statement on PostgreSQL, whatever the batch's size; a locked read
+    and a write per refund elsewhere."""
+    return 1 if connection.vendor == "postgresql" else 2 * refunds
 
 
 def plan_completion_queries(*, from_request: bool) -> int:
@@ -58,11 +59,11 @@ def test_a_whole_cancel_with_its_two_refunds_run_in_process(staff_client, django
     assert response.json()["status"] == "100"
     assert CancellationPlan.objects.get(order=order).status == "completed"
     # the token (1); the cancel: lock order and items (2), reasons (1), the order's refunds so far (1), plan, its
-    # items, its two refunds (3), item and order updates (2), events (1); each refund: lease (see lease_queries),
-    # the order lock (1), the outcome (1), the plan's conditional completion (1), an event (1), and for the last
-    # (see plan_completion_queries) the order's items with the plan's amounts, their update and the order's (3);
-    # the response: the order's items with the order joined (1)
-    expected = 23 + 2 * lease_queries() + plan_completion_queries(from_request=False)
+    # items, its two refunds (3), item and order updates (2), events (1); the two refunds, one batch: their lease
+    # (see lease_queries), the order lock (1), two outcomes (2), the plan's conditional completion (1, see
+    # plan_completion_queries), the order's items with the plan's amounts, their update and the order's (3), the
+    # events (1); the response: the order's items with the order joined (1)
+    expected = 20 + lease_queries(refunds=2) + plan_completion_queries(from_request=False)
     assert len(queries_of(captured)) == expected, "\n".join(queries_of(captured))
 
 
@@ -91,6 +92,30 @@ def test_one_refund_attempt(refunds, others, django_capture_on_commit_callbacks)
     # their update (1) and the order's (1), and see plan_completion_queries; its events go in the one INSERT
     expected = others + lease_queries() + (plan_completion_queries(from_request=False) if refunds == 1 else 0)
     assert len(queries_of(captured)) == expected, "\n".join(queries_of(captured))
+
+
+def test_a_plans_two_refunds_in_one_batch_take_one_lease_one_lock_and_one_completion(
+    django_capture_on_commit_callbacks,
+):
+    order = three_item_order()
+    reason = CancellationReasonFactory(cancellation_type="cancel")
+    with django_capture_on_commit_callbacks(execute=False):
+        plan = order_cancel(order_id=order.pk, is_all=True, reasons={item.pk: reason.pk for item in order.items.all()})
+    refund_ids = sorted(plan.refunds.values_list("pk", flat=True))
+
+    with CaptureQueriesContext(connection) as captured:
+        recorded = refunds_execute(refund_ids=refund_ids)
+
+    assert [refund.pk for refund in recorded] == refund_ids
+    assert set(Refund.objects.filter(pk__in=refund_ids).values_list("status", flat=True)) == {"succeeded"}
+    plan.refresh_from_db()
+    assert plan.status == "completed"
+    # lease (see lease_queries), order lock (1), the outcomes (2), the plan's completion (1), the order's items with
+    # the plan's amounts (1), their update (1), the order's (1), the events in one INSERT (1)
+    expected = 8 + lease_queries(refunds=2) + plan_completion_queries(from_request=False)
+    assert len(queries_of(captured)) == expected, "\n".join(queries_of(captured))
+    if connection.vendor == "postgresql":
+        assert expected == 9  # 4.5 a refund
 
 
 def test_the_refund_completing_a_requested_plan_completes_the_request_within_eight_queries(

@@ -68,6 +68,7 @@ def test_requests_saved_one_by_one_in_bulk_or_in_sql_are_all_under_their_ceiling
             order_item=item,
             channel_id=first.channel_id,
             date_placed=START + timedelta(hours=7 * n),
+            customer_id=first.customer_id,
             reason=reason,
             cancellation_type="cancel",
             status=CancellationRequestStatus.REJECTED,
@@ -80,9 +81,12 @@ def test_requests_saved_one_by_one_in_bulk_or_in_sql_are_all_under_their_ceiling
         cursor.execute(
             "INSERT INTO cancellations_cancellationrequest (id, created_date, modified_date, uuid, attributes, "
             "attributes_kwargs, localized_attributes, localized_attributes_kwargs, order_item_id, channel_id, "
-            "date_placed, reason_id, cancellation_type, status, quantity, fully_refund_as_loyalty_money) "
-            "VALUES (%s, %s, %s, %s, '{}', '{}', '{}', '{}', %s, %s, %s, %s, 'cancel', 'rejected', 1, false)",
-            [rows[3].id, START, START, str(uuid.uuid4()), item.pk, first.channel_id, rows[3].date_placed, reason.pk],
+            "date_placed, customer_id, reason_id, cancellation_type, status, quantity, fully_refund_as_loyalty_money) "
+            "VALUES (%s, %s, %s, %s, '{}', '{}', '{}', '{}', %s, %s, %s, %s, %s, 'cancel', 'rejected', 1, false)",
+            [
+                *(rows[3].id, START, START, str(uuid.uuid4()), item.pk, first.channel_id, rows[3].date_placed),
+                *(first.customer_id, reason.pk),
+            ],
         )
 
     assert all(covered(request) for request in CancellationRequest.objects.all())
@@ -117,6 +121,7 @@ def template(db):
     return SimpleNamespace(
         order_item_id=request.order_item_id,
         reason_id=request.reason_id,
+        customer_id=request.customer_id,
         channels=(request.channel_id, ChannelFactory().pk),
     )
 
@@ -150,6 +155,7 @@ def test_upper_date_filters_return_exactly_the_requests_placed_before_the_bound(
             order_item_id=template.order_item_id,
             channel_id=template.channels[channel],
             date_placed=placed,
+            customer_id=template.customer_id,
             reason_id=template.reason_id,
             cancellation_type="cancel",
             status=CancellationRequestStatus.REJECTED,
@@ -197,6 +203,7 @@ def test_a_request_committed_after_a_newer_one_of_the_same_day_keeps_the_newer_o
                 order_item_id=template.order_item_id,
                 channel_id=template.channel_id,
                 date_placed=START,
+                customer_id=template.customer_id,
                 reason_id=template.reason_id,
                 cancellation_type="cancel",
                 status=CancellationRequestStatus.REJECTED,

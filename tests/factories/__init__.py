@@ -200,6 +200,7 @@ class CancellationRequestFactory(DjangoModelFactory):
     order_item = factory.SubFactory(OrderItemFactory)
     channel = factory.LazyAttribute(lambda request: request.order_item.order.channel)
     date_placed = factory.LazyAttribute(lambda request: request.order_item.order.date_placed)
+    customer = factory.LazyAttribute(lambda request: request.order_item.order.customer)
     reason = factory.SubFactory(CancellationReasonFactory)
     cancellation_type = "cancel"
     quantity = 1
