@@ -214,8 +214,9 @@ class CancellationRequestViewSet(ChannelScopedMixin, viewsets.ModelViewSet):
     filterset_class = CancellationRequestFilter
 
     def get_queryset(self):
-        if self.action == "detailed_list":
-            # The page is chosen on the requests' ids alone; cancellation_request_detailed_data reads its rows.
+        if self.action in ("list", "detailed_list"):
+            # The page is chosen on the requests' ids alone (a narrow query the planner serves from the filters'
+            # indexes), then its rows are read by id: see list() and detailed_list().
             return selectors.cancellation_request_ids(channel_id=self.channel_id)
         detailed = self.action == "detailed"
         return selectors.cancellation_request_list(channel_id=self.channel_id, detailed=detailed)
@@ -275,6 +276,12 @@ class CancellationRequestViewSet(ChannelScopedMixin, viewsets.ModelViewSet):
             request_id=instance.pk, actor=request.user, forced_refund_amount=data.validated_data["forced_refund_amount"]
         )
         return self._respond(instance.pk)
+
+    def list(self, request, *args, **kwargs):
+        page = [row.pk for row in self.paginate_queryset(self.filter_queryset(self.get_queryset()))]
+        rows = selectors.cancellation_request_list(channel_id=self.channel_id).filter(pk__in=page)
+        rows = {row.pk: row for row in rows}
+        return self.get_paginated_response(self.get_serializer([rows[pk] for pk in page], many=True).data)
 
     @extend_schema(responses={200: CancellationRequestDetailedSerializer})
     @action(detail=True, methods=["get"], url_path="detailed", url_name="detailed")

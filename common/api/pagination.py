@@ -37,6 +37,14 @@ def estimated_count(queryset) -> int | None:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
+def _ids_alone(queryset) -> bool:
+    """The queryset reads its rows' ids and nothing else (`.only("pk")`, no join): its page is already the narrowest
+    query, and a deep page gains nothing from selecting its ids first."""
+    names, deferred = queryset.query.deferred_loading
+    pk = queryset.model._meta.pk.name
+    return not deferred and bool(names) and set(names) <= {"pk", pk} and not queryset.query.select_related
+
+
 def _as_they_are(queryset):
     return queryset
 
@@ -118,7 +126,7 @@ class CappedCountPaginator(Paginator):
 
     def _rows(self, object_list, bottom: int, top: int, *, deep: bool) -> list:
         read_rows = self.read_rows or _as_they_are
-        if not deep:
+        if not deep or _ids_alone(object_list):
             return list(read_rows(object_list)[bottom:top])
         ids = list(object_list.values_list("pk", flat=True)[bottom:top])
         rows = read_rows(object_list.filter(pk__in=ids).order_by())

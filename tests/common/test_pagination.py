@@ -40,16 +40,32 @@ def test_pages_hold_the_rows_in_the_lists_order(channel_client, channel, request
     assert channel_client.get(f"{base}&page=4").status_code == 404
 
 
-def test_a_deep_page_costs_one_query_more_than_the_first(channel_client, channel, requests_of, monkeypatch):
+def page_queries(client, path: str, page: int) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"{path}?limit=10&page={page}")
+    assert len(response.json()["results"]) == 10
+    return len(queries)
+
+
+def test_a_deep_page_costs_one_query_more_than_the_first(staff_client, channel, monkeypatch):
     monkeypatch.setattr(pagination, "SHALLOW_PAGES", 1)  # pages from the second on take the ids-first path
+    for _ in range(30):
+        order_with_items(channel=channel)
+
+    first, deep = (page_queries(staff_client, "/api/i1/orders/", page) for page in (1, 2))
+
+    assert deep == first + 1  # its ids first, then its rows; no more however deep
+
+
+def test_a_list_paged_on_its_ids_alone_costs_the_same_on_a_deep_page(channel_client, channel, requests_of, monkeypatch):
+    monkeypatch.setattr(pagination, "SHALLOW_PAGES", 1)
     requests_of(30)
-    counts = []
-    for page in (1, 2):
-        with CaptureQueriesContext(connection) as queries:
-            response = channel_client.get(f"/api/channel/{channel.pk}/cancellation_requests/?limit=10&page={page}")
-        assert len(response.json()["results"]) == 10
-        counts.append(len(queries))
-    assert counts[1] == counts[0] + 1  # its ids first, then its rows; no more however deep
+
+    for shape in ("", "detailed/"):
+        path = f"/api/channel/{channel.pk}/cancellation_requests/{shape}"
+        first, deep = (page_queries(channel_client, path, page) for page in (1, 2))
+        # the requests' page is chosen on their ids alone (the narrowest query already), then its rows are read
+        assert deep == first, shape
 
 
 def test_a_list_that_fits_its_first_page_runs_no_count_query(channel_client, channel, requests_of):
