@@ -1,9 +1,12 @@
+from functools import cache
+
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
 from channels.models import SyncContentType
 from channels.selectors import unsynced
 from common.models import attribute_fields
-from orders.models import Order, OrderItem
+from orders.models import Customer, Order, OrderItem, Product
 
 
 def order_list(*, channel_id: int | None = None) -> QuerySet[Order]:
@@ -28,20 +31,38 @@ def order_updates_list(*, channel_id: int) -> QuerySet[Order]:
     ).order_by("id")
 
 
-def order_get(*, order_id: int) -> Order:
-    """One order shaped as `order_list` shapes its rows, in one query: its items, each with the order and its
-    customer joined, the order taken from the first (an order without items is read as `order_list` reads it)."""
-    items = list(
+@cache
+def _order_get_select(vendor: str):
+    """order_get's SELECT, compiled once per database vendor (building and compiling it was most of its time)."""
+    from orders.services import _ORDER, _CompiledSelect
+
+    items = (
         OrderItem.objects.select_related("product", "order__customer")
         .defer(*attribute_fields("", "product", "order", "order__customer"))
-        .filter(order_id=order_id)
+        .filter(order_id=_ORDER)
         .order_by("id")
     )
-    if not items:
+    return _CompiledSelect.of(items)
+
+
+def order_get(*, order_id: int) -> Order:
+    """One order shaped as `order_list` shapes its rows, in one query: its items, each with its product, and the
+    order with its customer joined, the order taken from the first (an order without items is read as `order_list`
+    reads it)."""
+    select = _order_get_select(connection.vendor)
+    rows = select.rows([order_id])
+    if not rows:
         return order_list().get(pk=order_id)
-    order = items[0].order
-    for item in items:
+    first = dict(zip([model for model, _, _ in select.models], select.instances(rows[0]), strict=True))
+    order = first[Order]
+    Order.customer.field.set_cached_value(order, first[Customer])
+    items = []
+    for row in rows:
+        instances = dict(zip([model for model, _, _ in select.models], select.instances(row), strict=True))
+        item = instances[OrderItem]
+        OrderItem.product.field.set_cached_value(item, instances[Product])
         item.order = order
+        items.append(item)
     # What prefetch_related("items") would leave: `order.items.all()` answers from it.
     order._prefetched_objects_cache = {"items": items}
     return order

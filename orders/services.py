@@ -108,6 +108,8 @@ class _CompiledSelect:
     converters: tuple[tuple[int, tuple, object], ...]
     # The ids' range in this database: an id outside it matches no row (as the ORM's lookup says), not an error.
     ids: tuple[int, int]
+    # A SELECT ... FOR UPDATE: refused outside a transaction, as the ORM refuses it.
+    locking: bool
 
     @classmethod
     def of(cls, queryset) -> "_CompiledSelect":
@@ -126,11 +128,11 @@ class _CompiledSelect:
         # The converters are the compiling connection's; they read nothing of it that differs between threads.
         converters = tuple((pos, tuple(c), expr) for pos, (c, expr) in compiler.get_converters(columns).items())
         ids = connection.ops.integer_field_range(Order._meta.pk.get_internal_type())
-        return cls(sql, tuple(models), converters, ids)
+        return cls(sql, tuple(models), converters, ids, locking=bool(queryset.query.select_for_update))
 
     def rows(self, ids: list[int]) -> list[list]:
         """The rows of the ids (an order's, or a channel's and an order's), their values converted."""
-        if connection.features.has_select_for_update and connection.get_autocommit():
+        if self.locking and connection.features.has_select_for_update and connection.get_autocommit():
             # What the ORM's compiler says of a locking read outside a transaction: its lock would end at once.
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         params = [int(value) for value in ids]
