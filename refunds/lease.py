@@ -98,3 +98,45 @@ def outcome_under_lease(*, refund_id: int, token: UUID, changes: dict) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(_outcome_statement(tuple(changes)), params)
         return cursor.rowcount == 1
+
+
+@cache
+def _outcomes_statement(names: tuple[str, ...], rows: int) -> str:
+    """The outcomes of `rows` refunds that change the same fields, in one UPDATE from a VALUES list (PostgreSQL)."""
+    quote = connection.ops.quote_name
+    fields = [Refund._meta.get_field(name) for name in ("id", "lease_token", *names)]
+    row = "(" + ", ".join(f"%s::{field.db_type(connection)}" for field in fields) + ")"
+    columns = ", ".join(quote(field.column) for field in fields)
+    assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in fields[2:])
+    return (
+        f"UPDATE {quote(Refund._meta.db_table)} AS r SET {assignments} "
+        f"FROM (VALUES {', '.join([row] * rows)}) AS v ({columns}) "
+        'WHERE r."id" = v."id" AND r."status" = %s AND r."leased_until" IS NOT NULL '
+        'AND r."lease_token" = v."lease_token" RETURNING r."id"'
+    )
+
+
+def outcomes_under_lease(writes: list[tuple[int, UUID, dict]]) -> set[int]:
+    """`outcome_under_lease` of several refunds (`writes`: refund id, lease token, changes): on PostgreSQL the ones
+    that change the same fields (the plan's refunds that succeeded, say) go in one UPDATE. The ids written."""
+    by_fields: dict[tuple[str, ...], list] = {}
+    for write in writes:
+        by_fields.setdefault(tuple(write[2]), []).append(write)
+    written = set()
+    token_field = Refund._meta.get_field("lease_token")
+    for names, group in by_fields.items():
+        if connection.vendor != "postgresql" or len(group) == 1:
+            for refund_id, token, changes in group:
+                if outcome_under_lease(refund_id=refund_id, token=token, changes=changes):
+                    written.add(refund_id)
+            continue
+        fields = [Refund._meta.get_field(name) for name in names]
+        params = []
+        for refund_id, token, changes in group:
+            params += [refund_id, token_field.get_db_prep_save(token, connection)]
+            params += [field.get_db_prep_save(changes[field.name], connection) for field in fields]
+        params.append(RefundStatus.PROCESSING.value)
+        with connection.cursor() as cursor:
+            cursor.execute(_outcomes_statement(names, len(group)), params)
+            written.update(row[0] for row in cursor.fetchall())
+    return written

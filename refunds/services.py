@@ -18,7 +18,7 @@ from common.outbox import RetryPolicy
 from orders.models import OrderEvent, OrderEventType
 from orders.services import order_events_write
 from refunds.hooks import refund_owner
-from refunds.lease import lease_in_one_statement, outcome_under_lease
+from refunds.lease import lease_in_one_statement, outcomes_under_lease
 from refunds.models import BankTransfer, BankTransferStatus, Refund, RefundStatus
 from refunds.rails import RailOutcome, rail_for
 
@@ -119,6 +119,8 @@ def refunds_lease(*, refund_ids: list[int]) -> list[Refund]:
     now = timezone.now()
     until = now + timedelta(seconds=settings.REFUND_LEASE_SECONDS)
     token = uuid.uuid4()
+    if not refund_ids:
+        return []
     if connection.vendor == "postgresql":
         return lease_in_one_statement(refund_ids=refund_ids, now=now, until=until, token=token)
     leased = (_lease_locked(refund_id, now=now, until=until, token=token) for refund_id in sorted(set(refund_ids)))
@@ -156,16 +158,18 @@ def _outcome_changes(refund: Refund, outcome: RailOutcome) -> dict:
 
 def _record_order_outcomes(attempts: list[tuple[Refund, RailOutcome]]) -> list[Refund]:
     """The outcomes of one order's refunds, in one transaction: the owner's lock first when any outcome is final,
-    then each outcome under its lease, then the owner's bookkeeping of the final ones, together."""
+    then each outcome under its lease (those that change the same fields in one statement on PostgreSQL), then the
+    owner's bookkeeping of the final ones, together."""
     recorded = []
     with transaction.atomic():
         changes = [(refund, _outcome_changes(refund, outcome)) for refund, outcome in attempts]
         final = any(change.get("status") in FINAL_STATUSES for _, change in changes)
         locked = refund_owner().lock(attempts[0][0]) if final else None
         now = timezone.now()
+        changes = [(refund, {**change, "modified_date": now}) for refund, change in changes]
+        written = outcomes_under_lease([(refund.pk, refund.lease_token, change) for refund, change in changes])
         for refund, change in changes:
-            change = {**change, "modified_date": now}
-            if not outcome_under_lease(refund_id=refund.pk, token=refund.lease_token, changes=change):
+            if refund.pk not in written:
                 logger.warning("refund %s: outcome not recorded, the refund is settled or leased by another", refund.pk)
                 continue
             for field, value in change.items():

@@ -2,6 +2,7 @@
 outcomes recorded in one transaction per order, the plan completed or failed once. What a batch records is what the
 same refunds attempted one by one would record."""
 
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 from unittest import mock
@@ -16,7 +17,8 @@ from orders.models import OrderEvent
 from refunds import services
 from refunds.gateways import GatewayResult
 from refunds.models import Refund
-from refunds.services import refund_enqueue, refunds_execute, refunds_lease, refunds_sweep
+from refunds.rails import RailOutcome
+from refunds.services import refund_enqueue, refunds_execute, refunds_lease, refunds_record_outcomes, refunds_sweep
 from refunds.tasks import refund_execute_task, refunds_execute_task
 from tests.factories import CancellationReasonFactory, order_with_items
 
@@ -206,3 +208,22 @@ def test_a_message_of_one_refund_as_earlier_releases_sent_is_still_taken(
 
     assert set(Refund.objects.filter(plan=plan).values_list("status", flat=True)) == {"succeeded"}
     assert CancellationPlan.objects.get(pk=plan.pk).status == "completed"
+
+
+def test_outcomes_are_written_only_under_each_refunds_own_lease(
+    channel, scripted_gateway, django_capture_on_commit_callbacks
+):
+    plan, (items_id, cargo_id) = whole_cancel(channel, django_capture_on_commit_callbacks)
+    leased = refunds_lease(refund_ids=[items_id, cargo_id])
+    taken_over = uuid.uuid4()  # the cargo refund's lease ran out and another worker holds it now
+    Refund.objects.filter(pk=cargo_id).update(lease_token=taken_over)
+    succeeded = RailOutcome(succeeded=True, reference="ok")
+
+    recorded = refunds_record_outcomes([(refund, succeeded) for refund in leased])
+
+    assert [refund.pk for refund in recorded] == [items_id]
+    cargo = Refund.objects.get(pk=cargo_id)
+    assert (cargo.status, cargo.lease_token) == ("processing", taken_over)
+    assert Refund.objects.get(pk=items_id).status == "succeeded"
+    plan.refresh_from_db()
+    assert plan.status == "waiting"  # its other refund is not settled: the plan waits for it
