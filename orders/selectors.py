@@ -34,15 +34,15 @@ def order_updates_list(*, channel_id: int) -> QuerySet[Order]:
 @cache
 def _order_get_select(vendor: str):
     """order_get's SELECT, compiled once per database vendor (building and compiling it was most of its time)."""
-    from orders.services import _ORDER, _CompiledSelect
+    from orders.services import SENTINEL_ORDER, CompiledSelect
 
     items = (
         OrderItem.objects.select_related("product", "order__customer")
         .defer(*attribute_fields("", "product", "order", "order__customer"))
-        .filter(order_id=_ORDER)
+        .filter(order_id=SENTINEL_ORDER)
         .order_by("id")
     )
-    return _CompiledSelect.of(items)
+    return CompiledSelect.of(items)
 
 
 def order_get(*, order_id: int) -> Order:

@@ -98,10 +98,12 @@ def order_aggregates_refresh(
 
 
 @dataclass(frozen=True)
-class _CompiledSelect:
+class CompiledSelect:
     """A SELECT compiled once by the ORM, run with a cursor: its SQL, and the models its rows are read into (the
-    selected model first, then each `select_related` one), each with its columns' attribute names and the
-    converters the ORM would apply to them (values as the database returns them -> Python values)."""
+    selected model first, then each `select_related` one), each with its columns' attribute names, the columns of
+    its annotations, and the converters the ORM would apply to them (values as the database returns them -> Python
+    values). Its parameters are ids, compiled as negative sentinels (`SENTINEL_CHANNEL`, ...) that appear in the
+    SQL in ascending order; `rows` takes the ids in that order."""
 
     sql: str
     models: tuple[tuple[type, tuple[str, ...], slice], ...]
@@ -110,12 +112,14 @@ class _CompiledSelect:
     ids: tuple[int, int]
     # A SELECT ... FOR UPDATE: refused outside a transaction, as the ORM refuses it.
     locking: bool
+    # The annotations' names and their columns' positions.
+    annotations: tuple[tuple[str, int], ...] = ()
 
     @classmethod
-    def of(cls, queryset) -> "_CompiledSelect":
+    def of(cls, queryset) -> "CompiledSelect":
         compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
-        if any(param not in (_CHANNEL, _ORDER) for param in params) or list(params) != sorted(params):
+        if any(not isinstance(param, int) or param >= 0 for param in params) or list(params) != sorted(params):
             raise ValueError(f"a statement to compile once takes parameters other than the sentinels: {params}")
         columns = [column for column, _, _ in compiler.select]
         models, infos = [], [compiler.klass_info]
@@ -128,7 +132,9 @@ class _CompiledSelect:
         # The converters are the compiling connection's; they read nothing of it that differs between threads.
         converters = tuple((pos, tuple(c), expr) for pos, (c, expr) in compiler.get_converters(columns).items())
         ids = connection.ops.integer_field_range(Order._meta.pk.get_internal_type())
-        return cls(sql, tuple(models), converters, ids, locking=bool(queryset.query.select_for_update))
+        annotations = tuple(compiler.annotation_col_map.items())
+        locking = bool(queryset.query.select_for_update)
+        return cls(sql, tuple(models), converters, ids, locking=locking, annotations=annotations)
 
     def rows(self, ids: list[int]) -> list[list]:
         """The rows of the ids (an order's, or a channel's and an order's), their values converted."""
@@ -151,15 +157,19 @@ class _CompiledSelect:
         return rows
 
     def instances(self, row: list) -> list:
-        return [model.from_db(connection.alias, names, row[span]) for model, names, span in self.models]
+        """The row's model instances, each annotation set on the first (as the ORM sets it)."""
+        instances = [model.from_db(connection.alias, names, row[span]) for model, names, span in self.models]
+        for name, position in self.annotations:
+            setattr(instances[0], name, row[position])
+        return instances
 
 
 # Sentinels the statements are compiled with; their ids are passed in this order when run.
-_CHANNEL, _ORDER = -2, -1
+SENTINEL_PLAN, SENTINEL_CHANNEL, SENTINEL_ORDER = -3, -2, -1
 
 
 @cache
-def _order_lock_select(vendor: str, with_channel: bool, scoped: bool) -> _CompiledSelect:
+def _order_lock_select(vendor: str, with_channel: bool, scoped: bool) -> CompiledSelect:
     """order_lock's SELECT ... FOR UPDATE of the order row (its channel read along, not locked: `of`), as the ORM's
     `get` writes it, compiled once per database vendor and call shape; a queryset built and compiled for every
     locked order is most of the Python time of a refund's execution."""
@@ -167,16 +177,16 @@ def _order_lock_select(vendor: str, with_channel: bool, scoped: bool) -> _Compil
     if with_channel:
         orders = orders.select_related("channel")
     if scoped:
-        orders = orders.filter(channel_id=_CHANNEL)
-    orders = orders.filter(pk=_ORDER).order_by()
+        orders = orders.filter(channel_id=SENTINEL_CHANNEL)
+    orders = orders.filter(pk=SENTINEL_ORDER).order_by()
     if connection.features.supports_select_for_update_with_limit:
         orders.query.set_limits(high=MAX_GET_RESULTS)
-    return _CompiledSelect.of(orders)
+    return CompiledSelect.of(orders)
 
 
 @cache
-def _items_lock_select(vendor: str) -> _CompiledSelect:
-    return _CompiledSelect.of(OrderItem.objects.select_for_update().filter(order_id=_ORDER).order_by("id"))
+def _items_lock_select(vendor: str) -> CompiledSelect:
+    return CompiledSelect.of(OrderItem.objects.select_for_update().filter(order_id=SENTINEL_ORDER).order_by("id"))
 
 
 def order_lock(
