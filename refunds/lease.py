@@ -102,16 +102,20 @@ def outcome_under_lease(*, refund_id: int, token: UUID, changes: dict) -> bool:
 
 @cache
 def _outcomes_statement(names: tuple[str, ...], rows: int) -> str:
-    """The outcomes of `rows` refunds that change the same fields, in one UPDATE from a VALUES list (PostgreSQL)."""
+    """The outcomes of `rows` refunds that change the same fields, in one UPDATE from a VALUES list (PostgreSQL). Its
+    rows are locked in id order first, as the lease locks them, so it cannot deadlock with a lease of the same
+    refunds (an UPDATE from a list locks in whatever order its join takes)."""
     quote = connection.ops.quote_name
+    table = quote(Refund._meta.db_table)
     fields = [Refund._meta.get_field(name) for name in ("id", "lease_token", *names)]
     row = "(" + ", ".join(f"%s::{field.db_type(connection)}" for field in fields) + ")"
     columns = ", ".join(quote(field.column) for field in fields)
     assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in fields[2:])
     return (
-        f"UPDATE {quote(Refund._meta.db_table)} AS r SET {assignments} "
-        f"FROM (VALUES {', '.join([row] * rows)}) AS v ({columns}) "
-        'WHERE r."id" = v."id" AND r."status" = %s AND r."leased_until" IS NOT NULL '
+        f'WITH locked AS (SELECT "id" FROM {table} WHERE "id" = ANY(%s) ORDER BY "id" FOR UPDATE) '
+        f"UPDATE {table} AS r SET {assignments} "
+        f"FROM locked, (VALUES {', '.join([row] * rows)}) AS v ({columns}) "
+        'WHERE r."id" = locked."id" AND r."id" = v."id" AND r."status" = %s AND r."leased_until" IS NOT NULL '
         'AND r."lease_token" = v."lease_token" RETURNING r."id"'
     )
 
@@ -131,7 +135,7 @@ def outcomes_under_lease(writes: list[tuple[int, UUID, dict]]) -> set[int]:
                     written.add(refund_id)
             continue
         fields = [Refund._meta.get_field(name) for name in names]
-        params = []
+        params = [sorted(refund_id for refund_id, _, _ in group)]
         for refund_id, token, changes in group:
             params += [refund_id, token_field.get_db_prep_save(token, connection)]
             params += [field.get_db_prep_save(changes[field.name], connection) for field in fields]

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from cancellations.services import order_cancel
 from refunds.models import Refund
-from refunds.services import refunds_lease
+from refunds.rails import RailOutcome
+from refunds.services import refunds_lease, refunds_record_outcomes
 from tests.concurrency import run_together
 from tests.factories import CancellationReasonFactory, order_with_items
 
@@ -76,3 +77,26 @@ def test_a_row_held_by_another_writer_is_waited_for_then_checked_again():
     assert [refund.pk for refund in leased] == [ids[0]]  # the settled row is not leased
     assert timezone.now() - started >= timedelta(seconds=0.25)  # it waited for the writer
     assert Refund.objects.get(pk=held).status == "succeeded"
+
+
+def test_outcomes_recorded_while_another_worker_takes_the_expired_leases_over_never_deadlock():
+    unavailable = RailOutcome(succeeded=False, error="HTTP_503: gateway unavailable", retryable=True)
+    for _ in range(ROUNDS):
+        ids = pending_refunds(1)
+        leased = refunds_lease(refund_ids=ids)
+        # the first worker's leases ran out while it called the rail: another worker may take the refunds over
+        Refund.objects.filter(pk__in=ids).update(leased_until=timezone.now() - timedelta(seconds=1))
+
+        recorded, taken_over = run_together(
+            lambda attempts=[(refund, unavailable) for refund in leased]: refunds_record_outcomes(attempts),
+            lambda backward=list(reversed(ids)): refunds_lease(refund_ids=backward),
+        )
+
+        # each refund went one way: its outcome recorded under the first lease, or its lease taken over
+        recorded_ids = {refund.pk for refund in recorded}
+        taken_ids = {refund.pk for refund in taken_over}
+        assert recorded_ids | taken_ids == set(ids)
+        assert not recorded_ids & taken_ids
+        for refund in Refund.objects.filter(pk__in=ids):
+            expected = ("pending", 1) if refund.pk in recorded_ids else ("processing", 2)
+            assert (refund.status, refund.attempts) == expected
