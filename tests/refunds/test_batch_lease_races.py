@@ -87,9 +87,10 @@ def test_outcomes_recorded_while_another_worker_takes_the_expired_leases_over_ne
         # the first worker's leases ran out while it called the rail: another worker may take the refunds over
         Refund.objects.filter(pk__in=ids).update(leased_until=timezone.now() - timedelta(seconds=1))
 
+        attempts, backward = [(refund, unavailable) for refund in leased], ids[::-1]
         recorded, taken_over = run_together(
-            lambda attempts=[(refund, unavailable) for refund in leased]: refunds_record_outcomes(attempts),
-            lambda backward=list(reversed(ids)): refunds_lease(refund_ids=backward),
+            lambda attempts=attempts: refunds_record_outcomes(attempts),
+            lambda backward=backward: refunds_lease(refund_ids=backward),
         )
 
         # each refund went one way: its outcome recorded under the first lease, or its lease taken over
