@@ -281,7 +281,9 @@ class CancellationRequestViewSet(ChannelScopedMixin, viewsets.ModelViewSet):
         page = [row.pk for row in self.paginate_queryset(self.filter_queryset(self.get_queryset()))]
         rows = selectors.cancellation_request_list(channel_id=self.channel_id).filter(pk__in=page)
         rows = {row.pk: row for row in rows}
-        return self.get_paginated_response(self.get_serializer([rows[pk] for pk in page], many=True).data)
+        # A request deleted between the two reads is left out, as the deep pages' two reads leave it out.
+        rows = [rows[pk] for pk in page if pk in rows]
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
 
     @extend_schema(responses={200: CancellationRequestDetailedSerializer})
     @action(detail=True, methods=["get"], url_path="detailed", url_name="detailed")

@@ -6,6 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from cancellations import selectors
+from cancellations.models import CancellationRequest
 from common.api import pagination
 from tests.factories import CancellationRequestFactory, OrderItemFactory, order_with_items
 
@@ -126,3 +128,18 @@ def test_without_an_estimator_the_count_stays_exact(channel_client, channel, req
 
     assert body["count"] == 12
     assert "count_is_estimate" not in body
+
+
+def test_a_request_deleted_between_the_pages_two_reads_is_left_out(channel_client, channel, requests_of, monkeypatch):
+    ids = sorted(requests_of(3), reverse=True)
+    real_list = selectors.cancellation_request_list
+
+    def deleted_meanwhile(**kwargs):
+        CancellationRequest.objects.filter(pk=ids[1]).delete()  # after the page's ids were read
+        return real_list(**kwargs)
+
+    monkeypatch.setattr(selectors, "cancellation_request_list", deleted_meanwhile)
+    response = channel_client.get(f"/api/channel/{channel.pk}/cancellation_requests/")
+
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == [ids[0], ids[2]]
