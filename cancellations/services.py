@@ -33,14 +33,12 @@ from cancellations.notices import Notices
 from cancellations.pricing import LineInput, plan_price
 from cancellations.refund_instructions import refund_instructions
 from cancellations.strategies import strategy_for_channel
+from common.compiled import SENTINEL_ORDER, SENTINEL_PLAN, CompiledSelect
 from common.errors import ApplicationError, ConflictError
 from common.unset import UNSET, Unset
 from orders.models import CancelStatus, Order, OrderEvent, OrderEventType, OrderItem, OrderStatus, Product
 from orders.money import CENT
 from orders.services import (
-    SENTINEL_ORDER,
-    SENTINEL_PLAN,
-    CompiledSelect,
     order_aggregates_refresh,
     order_event_write,
     order_events_write,
@@ -664,7 +662,7 @@ def _plan_completed_by_refunds(
     them: the order's status follows them), each with what the plan refunds on it. The order is locked by the
     caller, so the items read now are current."""
     select = _plan_items_select(connection.vendor)
-    items = [select.instances(row)[0] for row in select.rows([plan_id, order.pk])]
+    items = [select.instance(row) for row in select.rows([plan_id, order.pk])]
     for item in items:
         item.order = order
     in_plan = [item for item in items if item.plan_refund is not None]

@@ -5,8 +5,9 @@ from django.db.models import Prefetch, QuerySet
 
 from channels.models import SyncContentType
 from channels.selectors import unsynced
+from common.compiled import SENTINEL_ORDER, CompiledSelect
 from common.models import attribute_fields
-from orders.models import Customer, Order, OrderItem, Product
+from orders.models import Order, OrderItem
 
 
 def order_list(*, channel_id: int | None = None) -> QuerySet[Order]:
@@ -32,10 +33,8 @@ def order_updates_list(*, channel_id: int) -> QuerySet[Order]:
 
 
 @cache
-def _order_get_select(vendor: str):
+def _order_get_select(vendor: str) -> CompiledSelect:
     """order_get's SELECT, compiled once per database vendor (building and compiling it was most of its time)."""
-    from orders.services import SENTINEL_ORDER, CompiledSelect
-
     items = (
         OrderItem.objects.select_related("product", "order__customer")
         .defer(*attribute_fields("", "product", "order", "order__customer"))
@@ -53,16 +52,10 @@ def order_get(*, order_id: int) -> Order:
     rows = select.rows([order_id])
     if not rows:
         return order_list().get(pk=order_id)
-    first = dict(zip([model for model, _, _ in select.models], select.instances(rows[0]), strict=True))
-    order = first[Order]
-    Order.customer.field.set_cached_value(order, first[Customer])
-    items = []
-    for row in rows:
-        instances = dict(zip([model for model, _, _ in select.models], select.instances(row), strict=True))
-        item = instances[OrderItem]
-        OrderItem.product.field.set_cached_value(item, instances[Product])
+    items = [select.instance(row) for row in rows]
+    order = items[0].order
+    for item in items:
         item.order = order
-        items.append(item)
     # What prefetch_related("items") would leave: `order.items.all()` answers from it.
     order._prefetched_objects_cache = {"items": items}
     return order

@@ -8,11 +8,11 @@ from functools import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.query import MAX_GET_RESULTS
-from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from channels.models import Channel, SyncContentType
 from channels.services import IntegrationActionRecord, integration_actions_record
+from common.compiled import SENTINEL_CHANNEL, SENTINEL_ORDER, CompiledSelect
 from common.errors import ApplicationError
 from orders.models import (
     CANCEL_STATUS_URGENCY,
@@ -97,77 +97,6 @@ def order_aggregates_refresh(
     return changed
 
 
-@dataclass(frozen=True)
-class CompiledSelect:
-    """A SELECT compiled once by the ORM, run with a cursor: its SQL, and the models its rows are read into (the
-    selected model first, then each `select_related` one), each with its columns' attribute names, the columns of
-    its annotations, and the converters the ORM would apply to them (values as the database returns them -> Python
-    values). Its parameters are ids, compiled as negative sentinels (`SENTINEL_CHANNEL`, ...) that appear in the
-    SQL in ascending order; `rows` takes the ids in that order."""
-
-    sql: str
-    models: tuple[tuple[type, tuple[str, ...], slice], ...]
-    converters: tuple[tuple[int, tuple, object], ...]
-    # The ids' range in this database: an id outside it matches no row (as the ORM's lookup says), not an error.
-    ids: tuple[int, int]
-    # A SELECT ... FOR UPDATE: refused outside a transaction, as the ORM refuses it.
-    locking: bool
-    # The annotations' names and their columns' positions.
-    annotations: tuple[tuple[str, int], ...] = ()
-
-    @classmethod
-    def of(cls, queryset) -> "CompiledSelect":
-        compiler = queryset.query.get_compiler(connection=connection)
-        sql, params = compiler.as_sql()
-        if any(not isinstance(param, int) or param >= 0 for param in params) or list(params) != sorted(params):
-            raise ValueError(f"a statement to compile once takes parameters other than the sentinels: {params}")
-        columns = [column for column, _, _ in compiler.select]
-        models, infos = [], [compiler.klass_info]
-        while infos:
-            info = infos.pop(0)
-            fields = info["select_fields"]
-            span = slice(fields[0], fields[-1] + 1)
-            models.append((info["model"], tuple(column.target.attname for column in columns[span]), span))
-            infos += info.get("related_klass_infos", [])
-        # The converters are the compiling connection's; they read nothing of it that differs between threads.
-        converters = tuple((pos, tuple(c), expr) for pos, (c, expr) in compiler.get_converters(columns).items())
-        ids = connection.ops.integer_field_range(Order._meta.pk.get_internal_type())
-        annotations = tuple(compiler.annotation_col_map.items())
-        locking = bool(queryset.query.select_for_update)
-        return cls(sql, tuple(models), converters, ids, locking=locking, annotations=annotations)
-
-    def rows(self, ids: list[int]) -> list[list]:
-        """The rows of the ids (an order's, or a channel's and an order's), their values converted."""
-        if self.locking and connection.features.has_select_for_update and connection.get_autocommit():
-            # What the ORM's compiler says of a locking read outside a transaction: its lock would end at once.
-            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
-        params = [int(value) for value in ids]
-        low, high = self.ids
-        if not all(low <= value <= high for value in params):
-            return []
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
-            rows = [list(row) for row in cursor.fetchall()]
-        for row in rows:
-            for pos, funcs, expression in self.converters:
-                value = row[pos]
-                for convert in funcs:
-                    value = convert(value, expression, connection)
-                row[pos] = value
-        return rows
-
-    def instances(self, row: list) -> list:
-        """The row's model instances, each annotation set on the first (as the ORM sets it)."""
-        instances = [model.from_db(connection.alias, names, row[span]) for model, names, span in self.models]
-        for name, position in self.annotations:
-            setattr(instances[0], name, row[position])
-        return instances
-
-
-# Sentinels the statements are compiled with; their ids are passed in this order when run.
-SENTINEL_PLAN, SENTINEL_CHANNEL, SENTINEL_ORDER = -3, -2, -1
-
-
 @cache
 def _order_lock_select(vendor: str, with_channel: bool, scoped: bool) -> CompiledSelect:
     """order_lock's SELECT ... FOR UPDATE of the order row (its channel read along, not locked: `of`), as the ORM's
@@ -203,14 +132,12 @@ def order_lock(
     rows = select.rows([order_id] if channel_id is None else [channel_id, order_id])
     if not rows:
         raise Order.DoesNotExist(f"{Order._meta.object_name} matching query does not exist.")
-    order, *related = select.instances(rows[0])
-    if with_channel:
-        Order.channel.field.set_cached_value(order, related[0])
+    order = select.instance(rows[0])
     if not with_items:
         # The order row alone: every writer locks it first, so holding it is enough to read and write the rest.
         return order, []
     items_select = _items_lock_select(connection.vendor)
-    items = [items_select.instances(row)[0] for row in items_select.rows([order.pk])]
+    items = [items_select.instance(row) for row in items_select.rows([order.pk])]
     for item in items:
         item.order = order
     return order, items

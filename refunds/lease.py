@@ -122,14 +122,15 @@ def _outcomes_statement(names: tuple[str, ...], rows: int) -> str:
 
 def outcomes_under_lease(writes: list[tuple[int, UUID, dict]]) -> set[int]:
     """`outcome_under_lease` of several refunds (`writes`: refund id, lease token, changes): on PostgreSQL the ones
-    that change the same fields (the plan's refunds that succeeded, say) go in one UPDATE. The ids written."""
+    that change the same fields (the plan's refunds that succeeded, say) go in one UPDATE, elsewhere one each. The
+    ids written."""
     by_fields: dict[tuple[str, ...], list] = {}
     for write in writes:
         by_fields.setdefault(tuple(write[2]), []).append(write)
     written = set()
     token_field = Refund._meta.get_field("lease_token")
     for names, group in by_fields.items():
-        if connection.vendor != "postgresql" or len(group) == 1:
+        if connection.vendor != "postgresql":
             for refund_id, token, changes in group:
                 if outcome_under_lease(refund_id=refund_id, token=token, changes=changes):
                     written.add(refund_id)

@@ -116,11 +116,11 @@ def refunds_lease(*, refund_ids: list[int]) -> list[Refund]:
     left out when it is final, leased by another worker, waiting for an outside settlement, or not due yet. One
     statement on PostgreSQL for the whole batch (see `refunds.lease`); elsewhere a locked read, then the write, per
     refund. The batch shares one lease token: the fencing checks it together with the refund's id."""
+    if not refund_ids:
+        return []
     now = timezone.now()
     until = now + timedelta(seconds=settings.REFUND_LEASE_SECONDS)
     token = uuid.uuid4()
-    if not refund_ids:
-        return []
     if connection.vendor == "postgresql":
         return lease_in_one_statement(refund_ids=refund_ids, now=now, until=until, token=token)
     leased = (_lease_locked(refund_id, now=now, until=until, token=token) for refund_id in sorted(set(refund_ids)))
@@ -162,11 +162,12 @@ def _record_order_outcomes(attempts: list[tuple[Refund, RailOutcome]]) -> list[R
     owner's bookkeeping of the final ones, together."""
     recorded = []
     with transaction.atomic():
-        changes = [(refund, _outcome_changes(refund, outcome)) for refund, outcome in attempts]
+        now = timezone.now()
+        changes = [
+            (refund, {**_outcome_changes(refund, outcome), "modified_date": now}) for refund, outcome in attempts
+        ]
         final = any(change.get("status") in FINAL_STATUSES for _, change in changes)
         locked = refund_owner().lock(attempts[0][0]) if final else None
-        now = timezone.now()
-        changes = [(refund, {**change, "modified_date": now}) for refund, change in changes]
         written = outcomes_under_lease([(refund.pk, refund.lease_token, change) for refund, change in changes])
         for refund, change in changes:
             if refund.pk not in written:
@@ -253,23 +254,27 @@ def refund_execute(*, refund_id: int) -> Refund | None:
     return recorded[0] if recorded else None
 
 
-def refunds_due(*, now=None) -> list[int]:
-    """Refunds a worker should pick up: pending and due, or processing with an expired lease."""
+def _due(now=None):
+    """Refunds a worker should pick up, the first 1000 by id: pending and due, or processing with an expired lease."""
     now = now or timezone.now()
     due = Q(status=RefundStatus.PENDING) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
     stale = Q(status=RefundStatus.PROCESSING, leased_until__lt=now)
-    return list(Refund.objects.filter(due | stale).order_by("id").values_list("pk", flat=True)[:1000])
+    return Refund.objects.filter(due | stale).order_by("id")[:1000]
+
+
+def refunds_due(*, now=None) -> list[int]:
+    return list(_due(now).values_list("pk", flat=True))
 
 
 def refunds_sweep(*, now=None) -> list[int]:
     """Re-send every refund that is due, a message per plan; a lost message or a broker outage delays a refund,
     never loses it."""
-    refund_ids = refunds_due(now=now)
     by_plan: dict[int, list[int]] = {}
-    for refund_id, plan_id in Refund.objects.filter(pk__in=refund_ids).values_list("pk", "plan_id"):
+    for refund_id, plan_id in _due(now).values_list("pk", "plan_id"):
         by_plan.setdefault(plan_id, []).append(refund_id)
-    for plan_id in sorted(by_plan):
-        _send(sorted(by_plan[plan_id]))
+    refund_ids = [refund_id for plan_refunds in by_plan.values() for refund_id in plan_refunds]
+    for plan_refunds in by_plan.values():
+        _send(plan_refunds)
     if refund_ids:
         logger.info("sweeper re-sent %s refund(s): %s", len(refund_ids), refund_ids[:20])
     return refund_ids

@@ -27,7 +27,7 @@ def test_the_compiled_read_gives_what_the_orm_gives(django_capture_on_commit_cal
         order_cancel(order_id=order.pk, item_ids=[second.pk], reasons={second.pk: reason.pk})  # another plan
 
     select = _plan_items_select(connection.vendor)
-    compiled = [select.instances(row)[0] for row in select.rows([plan.pk, order.pk])]
+    compiled = [select.instance(row) for row in select.rows([plan.pk, order.pk])]
     orm = list(
         OrderItem.objects.filter(order=order)
         .annotate(

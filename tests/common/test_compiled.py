@@ -1,0 +1,75 @@
+"""CompiledSelect reads rows into instances as the ORM's iterator does: every field converted, `select_related`
+instances cached on their parent (None where a LEFT JOIN found no row), annotations set."""
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import F
+from django.db.transaction import TransactionManagementError
+from django.test.utils import CaptureQueriesContext
+
+from cancellations.models import CancellationRequest
+from common.compiled import SENTINEL_CHANNEL, SENTINEL_ORDER, CompiledSelect
+from orders.models import OrderItem
+from tests.factories import CancellationRequestFactory, EasyReturnFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def values(instance) -> list:
+    return [(field.attname, getattr(instance, field.attname)) for field in instance._meta.concrete_fields]
+
+
+def test_related_rows_are_cached_on_their_parent_and_a_missing_one_is_none(channel):
+    with_return = CancellationRequestFactory(order_item__order__channel=channel, easy_return=EasyReturnFactory())
+    without = CancellationRequestFactory(order_item__order__channel=channel)
+    queryset = CancellationRequest.objects.select_related("easy_return", "order_item__order").order_by("id")
+    select = CompiledSelect.of(queryset.filter(channel_id=SENTINEL_CHANNEL))
+
+    compiled = [select.instance(row) for row in select.rows([channel.pk])]
+
+    expected = list(queryset.filter(channel=channel))
+    assert [request.pk for request in compiled] == [with_return.pk, without.pk]
+    with CaptureQueriesContext(connection) as captured:
+        for mine, theirs in zip(compiled, expected, strict=True):
+            assert values(mine) == values(theirs)
+            assert values(mine.order_item) == values(theirs.order_item)
+            assert values(mine.order_item.order) == values(theirs.order_item.order)
+        assert values(compiled[0].easy_return) == values(expected[0].easy_return)
+        assert compiled[0].easy_return.cancellation_request is compiled[0]  # one-to-one: cached both ways
+        assert compiled[1].easy_return is None
+    assert captured.captured_queries == []
+
+
+def test_annotations_are_set_and_ids_out_of_range_match_nothing(channel):
+    request = CancellationRequestFactory(order_item__order__channel=channel)
+    select = CompiledSelect.of(
+        OrderItem.objects.filter(order_id=SENTINEL_ORDER).annotate(number=F("order__number")).order_by("id")
+    )
+
+    (item,) = [select.instance(row) for row in select.rows([request.order_item.order_id])]
+
+    assert item.number == request.order_item.order.number
+    assert select.rows([2**70]) == []
+
+
+def test_it_takes_no_parameter_but_the_sentinels():
+    with pytest.raises(ValueError, match="sentinels"):
+        CompiledSelect.of(OrderItem.objects.filter(order_id=5))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locking_read_outside_a_transaction_is_refused_where_the_orm_refuses_it():
+    with transaction.atomic():  # compiled where it is used, in a transaction (the compiler refuses it outside)
+        locking = CompiledSelect.of(OrderItem.objects.select_for_update().filter(order_id=SENTINEL_ORDER))
+
+    def outcome(read) -> str:
+        try:
+            read()
+        except TransactionManagementError:
+            return "refused"
+        return "read"
+
+    orm = outcome(lambda: list(OrderItem.objects.select_for_update().filter(order_id=1)))
+    assert outcome(lambda: locking.rows([1])) == orm
+    if connection.vendor == "postgresql":
+        assert orm == "refused"
