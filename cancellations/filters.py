@@ -18,6 +18,7 @@ from cancellations.models import (
 from common.api.filters import (
     DateOfDateTimeFilter,
     EmailFilter,
+    FilterSet,
     IdFilter,
     IdInFilter,
     StrictBooleanFilter,
@@ -25,7 +26,7 @@ from common.api.filters import (
 )
 
 
-class CancellationReasonFilter(django_filters.FilterSet):
+class CancellationReasonFilter(FilterSet):
     cancellation_type = django_filters.ChoiceFilter(choices=CancellationType.choices)
     is_active = StrictBooleanFilter()
 
@@ -39,7 +40,7 @@ ORDER = "order_item__order__"
 PLACED_UPPER_BOUNDS = ("date_placed__lt", "date_placed__lte", "date_placed__date__lt", "date_placed__date__lte")
 
 
-class CancellationRequestFilter(django_filters.FilterSet):
+class CancellationRequestFilter(FilterSet):
     pk__in = IdInFilter(field_name="id", lookup_expr="in", help_text="Comma-separated request ids.")
     status = django_filters.ChoiceFilter(choices=CancellationRequestStatus.choices)
     number = django_filters.CharFilter(field_name=f"{ORDER}number", lookup_expr="iexact", help_text="Order number")
@@ -122,7 +123,7 @@ def _channel_of(queryset) -> int | None:
     return None
 
 
-class CancellationPlanFilter(django_filters.FilterSet):
+class CancellationPlanFilter(FilterSet):
     plan_type = django_filters.ChoiceFilter(choices=CancellationPlanType.choices)
     cancellation_plan_status = django_filters.ChoiceFilter(field_name="status", choices=CancellationPlanStatus.choices)
     order_id = IdFilter(field_name="order_id")

@@ -1,6 +1,8 @@
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
 from cancellations import rules
@@ -9,6 +11,7 @@ from cancellations.pricing import ZERO, LineInput, plan_price
 from cancellations.strategies import strategy_for_channel
 from channels.models import SyncContentType
 from channels.selectors import unsynced
+from common.compiled import SENTINEL_CHANNEL, SENTINEL_IDS, CompiledSelect
 from common.models import ATTRIBUTE_FIELDS, attribute_fields
 from orders.models import Order
 from refunds.models import Refund, RefundKind
@@ -37,6 +40,21 @@ def cancellation_request_list(*, channel_id: int, detailed: bool = False) -> Que
         *attribute_fields("order_item__order", fields=(*ATTRIBUTE_FIELDS, "extra_field")),
         *attribute_fields("order_item__product", fields=ATTRIBUTE_FIELDS[1:]),
     )
+
+
+@cache
+def _requests_by_id_select(vendor: str) -> CompiledSelect:
+    requests = cancellation_request_list(channel_id=SENTINEL_CHANNEL).filter(pk__in=[SENTINEL_IDS])
+    return CompiledSelect.of(requests)
+
+
+def cancellation_requests_by_id(*, channel_id: int, ids: list[int]) -> list[CancellationRequest]:
+    """The channel's requests of these ids, shaped as `cancellation_request_list` shapes them, in this order (an id
+    that is not the channel's, or no longer there, left out); the statement is compiled once (a page of a list
+    reads its rows by id)."""
+    select = _requests_by_id_select(connection.vendor)
+    by_id = {request.pk: request for request in map(select.instance, select.rows(channel=channel_id, ids=ids))}
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def cancellation_request_ids(*, channel_id: int) -> QuerySet[CancellationRequest]:

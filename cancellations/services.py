@@ -33,7 +33,7 @@ from cancellations.notices import Notices
 from cancellations.pricing import LineInput, plan_price
 from cancellations.refund_instructions import refund_instructions
 from cancellations.strategies import strategy_for_channel
-from common.compiled import SENTINEL_ORDER, SENTINEL_PLAN, CompiledSelect
+from common.compiled import SENTINEL_ORDER, SENTINEL_PLAN, CompiledSelect, prepared_cursor
 from common.errors import ApplicationError, ConflictError
 from common.unset import UNSET, Unset
 from orders.models import CancelStatus, Order, OrderEvent, OrderEventType, OrderItem, OrderStatus, Product
@@ -596,7 +596,7 @@ def _plan_complete_if_settled(plan_id: int) -> _PlanCompletion | None:
     read of the plan's type and refund totals."""
     now = timezone.now()
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(
                 _plan_completion_statement(),
                 {
@@ -662,7 +662,7 @@ def _plan_completed_by_refunds(
     them: the order's status follows them), each with what the plan refunds on it. The order is locked by the
     caller, so the items read now are current."""
     select = _plan_items_select(connection.vendor)
-    items = [select.instance(row) for row in select.rows([plan_id, order.pk])]
+    items = [select.instance(row) for row in select.rows(plan=plan_id, order=order.pk)]
     for item in items:
         item.order = order
     in_plan = [item for item in items if item.plan_refund is not None]

@@ -34,6 +34,7 @@ from cancellations.serializers import (
 )
 from channels.mixins import ChannelScopedMixin
 from common.api.idempotency import KEY_SCHEMA, idempotent
+from common.api.pagination import ids_of
 from common.api.permissions import HasChannelAccess, IsStaff
 from common.api.rows import RowListMixin
 from common.errors import ApplicationError
@@ -277,12 +278,14 @@ class CancellationRequestViewSet(ChannelScopedMixin, viewsets.ModelViewSet):
         )
         return self._respond(instance.pk)
 
+    def _page_ids(self) -> list[int]:
+        """The ids of the page the request asks for, chosen on the narrow query (see get_queryset)."""
+        self.paginator.read_rows = ids_of
+        return self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+
     def list(self, request, *args, **kwargs):
-        page = [row.pk for row in self.paginate_queryset(self.filter_queryset(self.get_queryset()))]
-        rows = selectors.cancellation_request_list(channel_id=self.channel_id).filter(pk__in=page)
-        rows = {row.pk: row for row in rows}
         # A request deleted between the two reads is left out, as the deep pages' two reads leave it out.
-        rows = [rows[pk] for pk in page if pk in rows]
+        rows = selectors.cancellation_requests_by_id(channel_id=self.channel_id, ids=self._page_ids())
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)
 
     @extend_schema(responses={200: CancellationRequestDetailedSerializer})
@@ -294,8 +297,7 @@ class CancellationRequestViewSet(ChannelScopedMixin, viewsets.ModelViewSet):
     @extend_schema(responses={200: CancellationRequestDetailedSerializer(many=True)})
     @action(detail=False, methods=["get"], url_path="detailed", url_name="detailed-list")
     def detailed_list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        data = cancellation_request_detailed_data([row.pk for row in page], channel=self.channel)
+        data = cancellation_request_detailed_data(self._page_ids(), channel=self.channel)
         return self.get_paginated_response(data)
 
     @extend_schema(

@@ -2,7 +2,7 @@ import django_filters
 from django.contrib.auth import get_user_model
 
 from channels.models import BatchRequest, BatchRequestStatus, Channel, ChannelType, IntegrationAction, SyncContentType
-from common.api.filters import IdFilter, IdInFilter, StrictBooleanFilter
+from common.api.filters import FilterSet, IdFilter, IdInFilter, StrictBooleanFilter
 
 
 class CharInFilter(django_filters.BaseInFilter, django_filters.CharFilter):
@@ -14,7 +14,7 @@ class IdOrderingFilter(django_filters.OrderingFilter):
         super().__init__(*args, fields=(("id", "id"),), help_text="`id` or `-id` (channel-app sends `sort=id`).")
 
 
-class IntegrationActionFilter(django_filters.FilterSet):
+class IntegrationActionFilter(FilterSet):
     """What channel-app asks for. It also sends `channel_id`, `local_batch_id` and `status`, which name nothing
     this service tracks on an action: they are ignored like any unknown parameter."""
 
@@ -33,7 +33,7 @@ class IntegrationActionFilter(django_filters.FilterSet):
         fields = ()
 
 
-class BatchRequestFilter(django_filters.FilterSet):
+class BatchRequestFilter(FilterSet):
     # channel-app asks for `?status=sent_to_remote&status=ongoing`.
     status = django_filters.MultipleChoiceFilter(choices=BatchRequestStatus.choices, help_text="Repeat for several.")
     content_type = django_filters.ChoiceFilter(choices=SyncContentType.choices)
@@ -46,7 +46,7 @@ class BatchRequestFilter(django_filters.FilterSet):
         fields = ()
 
 
-class ChannelFilter(django_filters.FilterSet):
+class ChannelFilter(FilterSet):
     channel_type = django_filters.ChoiceFilter(choices=ChannelType.choices)
     is_active = StrictBooleanFilter()
 
@@ -55,7 +55,7 @@ class ChannelFilter(django_filters.FilterSet):
         fields = ()
 
 
-class UserFilter(django_filters.FilterSet):
+class UserFilter(FilterSet):
     is_staff = StrictBooleanFilter()
 
     class Meta:

@@ -9,8 +9,8 @@ links to the row) and then only reads and formats each row's values. Its output 
 Django.
 
 The rest is how common.admin.LargeTableMixin loads a page: its capped count and ids in one query
-(`page_ids_and_count`), its rows without the columns no list shows (`lean_rows`), and their channel or reason from
-the rows the page's filter already listed (`ListedRowsFilter`, `with_listed_rows`).
+(`common.api.pagination.page_ids_and_count`), its rows without the columns no list shows (`lean_rows`), and their
+channel or reason from the rows the page's filter already listed (`ListedRowsFilter`, `with_listed_rows`).
 """
 
 import datetime
@@ -34,8 +34,8 @@ from django.contrib.admin.utils import (
     display_for_value,
     lookup_field,
 )
-from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, ObjectDoesNotExist
-from django.db import connections, models
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
+from django.db import models
 from django.db.models import Prefetch
 from django.db.models.constants import LOOKUP_SEP
 from django.db.models.query import ModelIterable
@@ -405,26 +405,6 @@ def lean_prefetches(model, names) -> list:
         rows = related_model._base_manager.defer(*unshown_fields(related_model, related=True))
         lookups.append(Prefetch(name, queryset=rows))
     return lookups
-
-
-def page_ids_and_count(queryset, page_number: int, per_page: int, cap: int) -> tuple[list, int]:
-    """The ids of page `page_number` of the ordered queryset, and how many rows it has, counted up to cap + 1, in
-    one query: the window's count reads the first cap + 1 rows in the list's order (as a capped COUNT would), and the
-    page is cut from the same rows. A page past them has no ids (count 0)."""
-    if page_number < 1 or (page_number - 1) * per_page > cap:
-        return [], 0
-    capped = queryset.values_list("pk", flat=True)[: cap + 1]
-    try:
-        sql, params = capped.query.sql_with_params()
-    except EmptyResultSet:  # a filter no row can match (an empty IN list)
-        return [], 0
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(
-            f"SELECT *, COUNT(*) OVER () FROM ({sql}) capped LIMIT %s OFFSET %s",
-            [*params, per_page, (page_number - 1) * per_page],
-        )
-        rows = cursor.fetchall()
-    return [row[0] for row in rows], rows[0][-1] if rows else 0
 
 
 class ListedRowsFilter(admin.RelatedFieldListFilter):

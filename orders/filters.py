@@ -1,10 +1,10 @@
 import django_filters
 
-from common.api.filters import EmailFilter, IdFilter, IdInFilter, UtcIsoDateTimeFilter
+from common.api.filters import EmailFilter, FilterSet, IdFilter, IdInFilter, UtcIsoDateTimeFilter
 from orders.models import CancelStatus, Order, OrderItem, OrderStatus
 
 
-class OrderFilter(django_filters.FilterSet):
+class OrderFilter(FilterSet):
     pk__in = IdInFilter(field_name="id", lookup_expr="in", help_text="Comma-separated order ids.")
     number = django_filters.CharFilter(field_name="number")
     status = django_filters.ChoiceFilter(choices=OrderStatus.choices)
@@ -21,7 +21,7 @@ class OrderFilter(django_filters.FilterSet):
         fields = ()
 
 
-class OrderItemFilter(django_filters.FilterSet):
+class OrderItemFilter(FilterSet):
     """What channel-app asks for: `?order=<id>&sort=id`."""
 
     order = IdFilter(field_name="order_id")

@@ -49,7 +49,7 @@ def order_get(*, order_id: int) -> Order:
     order with its customer joined, the order taken from the first (an order without items is read as `order_list`
     reads it)."""
     select = _order_get_select(connection.vendor)
-    rows = select.rows([order_id])
+    rows = select.rows(order=order_id)
     if not rows:
         return order_list().get(pk=order_id)
     items = [select.instance(row) for row in rows]

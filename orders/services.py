@@ -129,7 +129,7 @@ def order_lock(
     The two statements are compiled once (`_order_lock_select`, `_items_lock_select`) and run with a cursor.
     """
     select = _order_lock_select(connection.vendor, with_channel, channel_id is not None)
-    rows = select.rows([order_id] if channel_id is None else [channel_id, order_id])
+    rows = select.rows(order=order_id) if channel_id is None else select.rows(channel=channel_id, order=order_id)
     if not rows:
         raise Order.DoesNotExist(f"{Order._meta.object_name} matching query does not exist.")
     order = select.instance(rows[0])
@@ -137,7 +137,7 @@ def order_lock(
         # The order row alone: every writer locks it first, so holding it is enough to read and write the rest.
         return order, []
     items_select = _items_lock_select(connection.vendor)
-    items = [items_select.instance(row) for row in items_select.rows([order.pk])]
+    items = [items_select.instance(row) for row in items_select.rows(order=order.pk)]
     for item in items:
         item.order = order
     return order, items

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from django.db import connection
 
+from common.compiled import prepared_cursor
 from orders.models import Order
 from refunds.models import Refund, RefundStatus
 
@@ -62,7 +63,7 @@ def lease_in_one_statement(*, refund_ids: list[int], now: datetime, until: datet
         "pending": RefundStatus.PENDING.value,
         "processing": RefundStatus.PROCESSING.value,
     }
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_statement(), params)
         rows = cursor.fetchall()
     width = len(Refund._meta.concrete_fields)
@@ -141,7 +142,7 @@ def outcomes_under_lease(writes: list[tuple[int, UUID, dict]]) -> set[int]:
             params += [refund_id, token_field.get_db_prep_save(token, connection)]
             params += [field.get_db_prep_save(changes[field.name], connection) for field in fields]
         params.append(RefundStatus.PROCESSING.value)
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(_outcomes_statement(names, len(group)), params)
             written.update(row[0] for row in cursor.fetchall())
     return written

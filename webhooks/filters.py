@@ -1,11 +1,11 @@
 import django_filters
 
-from common.api.filters import IdFilter
+from common.api.filters import FilterSet, IdFilter
 from common.outbox import OutboxStatus
 from webhooks.models import Webhook, WebhookDelivery, WebhookEventType
 
 
-class WebhookFilter(django_filters.FilterSet):
+class WebhookFilter(FilterSet):
     channel = IdFilter(field_name="channel_id")
 
     class Meta:
@@ -13,7 +13,7 @@ class WebhookFilter(django_filters.FilterSet):
         fields = ()
 
 
-class WebhookDeliveryFilter(django_filters.FilterSet):
+class WebhookDeliveryFilter(FilterSet):
     status = django_filters.ChoiceFilter(choices=OutboxStatus.choices)
     event_type = django_filters.ChoiceFilter(choices=WebhookEventType.choices)
     webhook = IdFilter(field_name="webhook_id")

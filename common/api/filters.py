@@ -1,3 +1,4 @@
+import copy
 import functools
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -12,6 +13,29 @@ from common.api.query import refuse_repeated_or_empty
 
 MAX_ID = 2**63 - 1
 ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+
+
+class _FilterCopies(dict):
+    """A FilterSet class's filters. django-filter gives each of its instances (one a request) a deep copy of them,
+    which walks every filter's choices, widgets and labels: a copy of each filter is enough, as each instance only
+    sets its own `parent` and `model` on them and caches its own form field."""
+
+    def __deepcopy__(self, memo):
+        copies = {}
+        for name, filter_ in self.items():
+            copied = copy.copy(filter_)
+            if getattr(filter_, "_method", None) is not None:
+                copied.method = filter_._method  # its FilterMethod calls the copy's parent, not the class filter's
+            copies[name] = copied
+        return copies
+
+
+class FilterSet(django_filters.FilterSet):
+    """The service's FilterSet: django-filter's, its filters copied cheaply for each request (`_FilterCopies`)."""
+
+    @classmethod
+    def get_filters(cls):
+        return _FilterCopies(super().get_filters())
 
 
 class IdFormField(forms.IntegerField):

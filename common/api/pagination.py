@@ -1,6 +1,7 @@
 import json
 from functools import cached_property
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
 from django.db import connections
 from rest_framework.exceptions import ValidationError
@@ -35,6 +36,31 @@ def estimated_count(queryset) -> int | None:
     if isinstance(plan, str):
         plan = json.loads(plan)
     return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def page_ids_and_count(queryset, page_number: int, per_page: int, cap: int) -> tuple[list, int]:
+    """The ids of page `page_number` of the ordered queryset, and how many rows it has, counted up to cap + 1, in
+    one query: the window's count reads the first cap + 1 rows in the list's order (as a capped COUNT would), and the
+    page is cut from the same rows. A page past them has no ids (count 0)."""
+    if page_number < 1 or (page_number - 1) * per_page > cap:
+        return [], 0
+    capped = queryset.values_list("pk", flat=True)[: cap + 1]
+    try:
+        sql, params = capped.query.sql_with_params()
+    except EmptyResultSet:  # a filter no row can match (an empty IN list)
+        return [], 0
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(
+            f"SELECT *, COUNT(*) OVER () FROM ({sql}) capped LIMIT %s OFFSET %s",
+            [*params, per_page, (page_number - 1) * per_page],
+        )
+        rows = cursor.fetchall()
+    return [row[0] for row in rows], rows[0][-1] if rows else 0
+
+
+def ids_of(queryset):
+    """A list's rows as their ids alone (`LimitPagePagination.read_rows`): the page's ids come with its count."""
+    return queryset.values_list("pk", flat=True)
 
 
 def _ids_alone(queryset) -> bool:
@@ -83,11 +109,15 @@ class CappedCountPaginator(Paginator):
     _rows_seen = 0
 
     @cached_property
+    def _estimate(self) -> int | None:
+        return estimated_count(self.object_list)
+
+    @cached_property
     def count(self):
         object_list = self.object_list
         if not hasattr(object_list, "query"):
             return len(object_list)
-        estimate = estimated_count(object_list)
+        estimate = self._estimate
         if estimate is not None and estimate > TRUSTED_ESTIMATE:
             self.count_is_estimate = True
             return max(estimate, self._rows_seen)
@@ -105,6 +135,10 @@ class CappedCountPaginator(Paginator):
             return super().page(number)
         number = self._validate_positive(number)
         bottom = (number - 1) * self.per_page
+        if self.read_rows is ids_of and _ids_alone(object_list):
+            page = self._ids_with_count(number, bottom)
+            if page is not None:
+                return page
         rows = self._rows(object_list, bottom, bottom + self.per_page + 1, deep=number > SHALLOW_PAGES)
         more = len(rows) > self.per_page
         rows = rows[: self.per_page]
@@ -119,6 +153,27 @@ class CappedCountPaginator(Paginator):
                 # Past the end of an exact count: Django's "That page contains no results".
                 return super().page(number)
         return ProbedPage(rows, number, self, more=more)
+
+    def _ids_with_count(self, number: int, bottom: int) -> ProbedPage | None:
+        """A page of ids and the list's count in one query (`page_ids_and_count`), where the count would be counted:
+        a list the planner does not trust to be long. None where the ordinary page applies: a long list (its count
+        is the estimate), a page past the counted rows."""
+        estimate = self._estimate
+        if estimate is not None and estimate > TRUSTED_ESTIMATE:
+            return None
+        ids, counted = page_ids_and_count(self.object_list, number, self.per_page, EXACT_COUNT_LIMIT)
+        if not ids and number > 1:
+            return None
+        self._rows_seen = bottom + len(ids)
+        if counted <= EXACT_COUNT_LIMIT:
+            count = counted
+        elif estimate is None:
+            count = self.object_list.count()
+        else:
+            self.count_is_estimate = True
+            count = max(estimate, counted, self._rows_seen)
+        self.__dict__["count"] = count
+        return ProbedPage(ids, number, self, more=bottom + len(ids) < counted)
 
     def count_is_estimate_after_counting(self) -> bool:
         self.count  # noqa: B018 - counting decides whether the count is an estimate

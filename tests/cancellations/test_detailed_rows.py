@@ -112,4 +112,4 @@ def test_a_field_no_row_holds_is_refused_when_the_plan_is_made():
     rows = _DetailedRows(WithMethodField, computed={"iban": "iban", "channel": "order_item__order__channel"})
 
     with pytest.raises(ImproperlyConfigured, match="summary"):
-        rows.rows()
+        rows.rows(channel=1, ids=[1])

@@ -27,7 +27,7 @@ def test_the_compiled_read_gives_what_the_orm_gives(django_capture_on_commit_cal
         order_cancel(order_id=order.pk, item_ids=[second.pk], reasons={second.pk: reason.pk})  # another plan
 
     select = _plan_items_select(connection.vendor)
-    compiled = [select.instance(row) for row in select.rows([plan.pk, order.pk])]
+    compiled = [select.instance(row) for row in select.rows(plan=plan.pk, order=order.pk)]
     orm = list(
         OrderItem.objects.filter(order=order)
         .annotate(
@@ -47,4 +47,4 @@ def test_the_compiled_read_gives_what_the_orm_gives(django_capture_on_commit_cal
     assert shape(compiled) == shape(orm)
     assert [item.plan_refund is None for item in compiled] == [False, True, False]  # the other plan's item
     assert all(isinstance(item.plan_refund, Decimal) for item in compiled if item.plan_refund is not None)
-    assert select.rows([plan.pk, 987654321]) == []
+    assert select.rows(plan=plan.pk, order=987654321) == []

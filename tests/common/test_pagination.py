@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from cancellations import selectors
 from cancellations.models import CancellationRequest
 from common.api import pagination
-from tests.factories import CancellationRequestFactory, OrderItemFactory, order_with_items
+from tests.factories import CancellationPlanFactory, CancellationRequestFactory, OrderItemFactory, order_with_items
 
 pytestmark = pytest.mark.django_db
 
@@ -70,15 +70,35 @@ def test_a_list_paged_on_its_ids_alone_costs_the_same_on_a_deep_page(channel_cli
         assert deep == first, shape
 
 
-def test_a_list_that_fits_its_first_page_runs_no_count_query(channel_client, channel, requests_of):
+@pytest.mark.parametrize("path", ["cancellation_requests/", "cancellation_requests/detailed/", "cancellation_plans/"])
+def test_a_list_that_fits_its_first_page_runs_no_count_query_of_its_own(channel_client, channel, requests_of, path):
     requests_of(3)
+    for request in CancellationRequest.objects.filter(channel=channel):
+        CancellationPlanFactory(order=request.order_item.order)
 
     with CaptureQueriesContext(connection) as queries:
-        body = channel_client.get(f"/api/channel/{channel.pk}/cancellation_requests/?limit=10").json()
+        body = channel_client.get(f"/api/channel/{channel.pk}/{path}?limit=10").json()
 
     assert body["count"] == 3
     assert body["next"] is None
-    assert not [query for query in queries if "COUNT(" in query["sql"].upper()]
+    # the requests' ids come with their count (a window over the page's query), the plans' rows tell it
+    assert not [query for query in queries if query["sql"].upper().startswith("SELECT COUNT(")]
+
+
+def test_a_page_of_request_ids_and_the_count_come_in_one_query(channel_client, channel, requests_of):
+    ids = sorted(requests_of(25), reverse=True)
+
+    with CaptureQueriesContext(connection) as queries:
+        body = channel_client.get(f"/api/channel/{channel.pk}/cancellation_requests/?limit=10&page=2").json()
+
+    assert body["count"] == 25
+    assert "count_is_estimate" not in body
+    assert [row["id"] for row in body["results"]] == ids[10:20]
+    assert body["next"] is not None
+    assert body["previous"] is not None
+    counting = [query for query in queries if "COUNT(" in query["sql"].upper()]
+    assert len(counting) == 1
+    assert "OVER ()" in counting[0]["sql"]
 
 
 def test_next_is_given_exactly_when_rows_follow(channel_client, channel, requests_of, monkeypatch):
@@ -132,13 +152,13 @@ def test_without_an_estimator_the_count_stays_exact(channel_client, channel, req
 
 def test_a_request_deleted_between_the_pages_two_reads_is_left_out(channel_client, channel, requests_of, monkeypatch):
     ids = sorted(requests_of(3), reverse=True)
-    real_list = selectors.cancellation_request_list
+    real_read = selectors.cancellation_requests_by_id
 
     def deleted_meanwhile(**kwargs):
         CancellationRequest.objects.filter(pk=ids[1]).delete()  # after the page's ids were read
-        return real_list(**kwargs)
+        return real_read(**kwargs)
 
-    monkeypatch.setattr(selectors, "cancellation_request_list", deleted_meanwhile)
+    monkeypatch.setattr(selectors, "cancellation_requests_by_id", deleted_meanwhile)
     response = channel_client.get(f"/api/channel/{channel.pk}/cancellation_requests/")
 
     assert response.status_code == 200
