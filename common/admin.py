@@ -9,7 +9,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from common.admin_rows import action_checkbox, listed_rows_filter, page_queryset, page_results
-from common.api.pagination import EXACT_COUNT_LIMIT, page_ids_and_count
+from common.api.pagination import EXACT_COUNT_LIMIT, TRUSTED_ESTIMATE, estimated_count, page_ids_and_count
 from common.compiled import prepared_statements
 from common.models import IdempotencyRecord
 
@@ -31,7 +31,8 @@ class ChangeListPaginator(Paginator):
     long list with a filter or a search rather than page through it.
 
     Given the page the changelist shows (`page_number`), one query reads both the capped count and that page's ids
-    (`page_ids`), where a count then a page would take two round trips.
+    (`page_ids`), where a count then a page would take two round trips. Where PostgreSQL's planner expects far more
+    rows than the cap (TRUSTED_ESTIMATE, as the API's lists trust it), nothing is counted: the count reads "10000+".
     """
 
     def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, page_number=None):
@@ -42,6 +43,11 @@ class ChangeListPaginator(Paginator):
     @cached_property
     def count(self):
         if self.page_number is not None and not self.orphans:
+            estimate = estimated_count(self.object_list)
+            if estimate is not None and estimate > TRUSTED_ESTIMATE:
+                # The planner expects the list to be far past the cap: "10000+", without reading 10,001 rows to say
+                # so (the page's ids are then read by the page's own query).
+                return CappedCount(EXACT_COUNT_LIMIT)
             ids, counted = page_ids_and_count(self.object_list, self.page_number, self.per_page, EXACT_COUNT_LIMIT)
             if ids or self.page_number == 1:
                 self.page_ids = ids

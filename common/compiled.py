@@ -13,7 +13,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.postgresql.base import CursorDebugWrapper, ServerBindingCursor
 from django.db.models.query import ModelIterable
 from django.db.transaction import TransactionManagementError
@@ -83,14 +83,15 @@ def prepared_statements():
     PREPARED_STATEMENTS on; elsewhere nothing changes). For reads by id, whose text repeats from request to request
     with other ids (a page's rows: the same text for every full page); never for a filter's query, whose plan must
     follow its values (PostgreSQL may settle on a generic plan for a prepared statement)."""
-    if connection.vendor != "postgresql" or not settings.PREPARED_STATEMENTS or "cursor" in vars(connection):
-        yield
+    wrapper = connections[DEFAULT_DB_ALIAS]  # this thread's connection, which the compiler asks for its cursors
+    if wrapper.vendor != "postgresql" or not settings.PREPARED_STATEMENTS or "cursor" in vars(wrapper):
+        yield  # nothing to change, or a block around this one changed it already
         return
-    connection.cursor = prepared_cursor  # the wrapper of this thread's connection: the compiler asks it for cursors
+    wrapper.cursor = prepared_cursor
     try:
         yield
     finally:
-        del connection.cursor
+        del wrapper.cursor
 
 
 @dataclass(frozen=True)

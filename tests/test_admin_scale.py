@@ -213,6 +213,8 @@ def test_changelist_issues_the_same_pinned_queries_for_10_and_100_rows(superuser
     # then
     assert len(ten.context["cl"].result_list) == 10
     assert len(hundred.context["cl"].result_list) == 100
+    # PostgreSQL: and the planner's estimate of the list's length (a long list is not counted)
+    expected_queries += connection.vendor == "postgresql"
     assert len(ten_queries) == len(hundred_queries) == expected_queries, "\n".join(hundred_queries)
 
 
@@ -225,6 +227,8 @@ def test_no_changelist_query_gathers_counts_or_dates_over_the_whole_table(superu
         _, queries = capture(superuser_client, url)
 
         for sql in queries:
+            if sql.startswith("EXPLAIN "):
+                continue  # the planner's estimate of the list's length: it reads no row
             assert "SELECT DISTINCT" not in sql, f"{url}: {sql}"
             assert "COUNT(" not in sql or "LIMIT" in sql, f"{url}: {sql}"
             assert not DATE_HIERARCHY_SQL.search(sql), f"{url}: {sql}"
@@ -396,6 +400,8 @@ def test_an_index_serves_every_changelist_query(superuser_client):
                 continue
             _, queries = capture(superuser_client, url)
             for sql in queries:
+                if sql.startswith("EXPLAIN "):
+                    continue  # the list's estimate: planned, never run
                 with connection.cursor() as cursor:
                     cursor.execute(f"EXPLAIN {sql}")
                     plan = "\n".join(row[0] for row in cursor.fetchall())

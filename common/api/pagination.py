@@ -29,7 +29,10 @@ def estimated_count(queryset) -> int | None:
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
         return None
-    sql, params = queryset.values("pk").order_by().query.sql_with_params()
+    try:
+        sql, params = queryset.values("pk").order_by().query.sql_with_params()
+    except EmptyResultSet:  # a filter no row can match (an empty IN list)
+        return 0
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]

@@ -2,13 +2,13 @@
 instances cached on their parent (None where a LEFT JOIN found no row), annotations set."""
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import F
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
 from cancellations.models import CancellationRequest
-from common.compiled import SENTINEL_CHANNEL, SENTINEL_IDS, SENTINEL_ORDER, CompiledSelect
+from common.compiled import SENTINEL_CHANNEL, SENTINEL_IDS, SENTINEL_ORDER, CompiledSelect, prepared_statements
 from orders.models import OrderItem
 from tests.factories import CancellationRequestFactory, EasyReturnFactory
 
@@ -129,3 +129,24 @@ def test_its_statement_is_prepared_once_per_connection_and_logged_with_its_value
     other = CompiledSelect.of(CancellationRequest.objects.filter(pk__in=[SENTINEL_IDS]).values_list("id", "status"))
     assert other.rows(ids=[request.pk]) == [[request.pk, request.status]]
     assert prepared() == before + 1
+
+
+@pytest.mark.postgres
+def test_the_orms_statements_in_a_prepared_block_are_prepared_and_blocks_nest(channel):
+    request = CancellationRequestFactory(order_item__order__channel=channel)
+
+    def prepared() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ['%."id" IN ($1)%'])
+            return cursor.fetchone()[0]
+
+    rows = CancellationRequest.objects.filter(pk__in=[request.pk])
+    before = prepared()
+    with prepared_statements():
+        with prepared_statements():
+            assert list(rows.values_list("pk", flat=True)) == [request.pk]
+        assert list(rows.values_list("pk", flat=True)) == [request.pk]
+    assert prepared() == before + 1
+    assert list(rows.values_list("pk", flat=True)) == [request.pk]  # outside the block: not prepared
+    assert prepared() == before + 1
+    assert "cursor" not in vars(connections["default"])

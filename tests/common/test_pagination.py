@@ -163,3 +163,17 @@ def test_a_request_deleted_between_the_pages_two_reads_is_left_out(channel_clien
 
     assert response.status_code == 200
     assert [row["id"] for row in response.json()["results"]] == [ids[0], ids[2]]
+
+
+def test_a_list_no_row_can_match_is_an_empty_page_without_a_query():
+    nothing = CancellationRequest.objects.filter(pk__in=[]).only("pk")
+    paginator = pagination.CappedCountPaginator(nothing, 10)
+    paginator.read_rows = pagination.ids_of
+
+    with CaptureQueriesContext(connection) as queries:
+        page = paginator.page(1)
+
+    assert list(page) == []
+    assert paginator.count == 0
+    assert pagination.estimated_count(nothing) == (0 if connection.vendor == "postgresql" else None)
+    assert queries.captured_queries == []
