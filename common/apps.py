@@ -7,3 +7,8 @@ class CommonConfig(AppConfig):
 
     name = "common"
     verbose_name = "Common"
+
+    def ready(self):
+        from common import after_response
+
+        after_response.connect()

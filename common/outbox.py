@@ -31,6 +31,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from common.after_response import after_response
 from common.request_id import request_id_headers
 
 logger = logging.getLogger(__name__)
@@ -201,9 +202,10 @@ class Outbox:
             )
 
     def enqueue(self, row_ids: list[int]) -> None:
-        """Nudge the rows once the surrounding transaction commits (nothing is sent if it rolls back)."""
+        """Nudge the rows once the surrounding transaction commits (nothing is sent if it rolls back); in a request,
+        once its response has gone out (`common.after_response`)."""
         for row_id in row_ids:
-            transaction.on_commit(lambda row_id=row_id: self.nudge(row_id))
+            transaction.on_commit(lambda row_id=row_id: after_response(lambda: self.nudge(row_id)))
 
     # One attempt -----------------------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from common.after_response import after_response
 from common.errors import ApplicationError
 from common.outbox import RetryPolicy
 from orders.models import OrderEvent, OrderEventType
@@ -69,10 +70,11 @@ def _send(refund_ids: list[int], countdown: float | None = None) -> None:
 
 
 def refund_enqueue(*, refund_ids: list[int]) -> None:
-    """Queue the refunds, in one message, once the surrounding transaction commits."""
+    """Queue the refunds, in one message, once the surrounding transaction commits (in a request, once its response
+    has gone out: `common.after_response`)."""
     if refund_ids:
         batch = list(refund_ids)
-        transaction.on_commit(lambda: _send(batch))
+        transaction.on_commit(lambda: after_response(lambda: _send(batch)))
 
 
 def retry_delay(attempt: int) -> float:

@@ -22,7 +22,7 @@ from tests.factories import (
     TokenFactory,
     order_with_items,
 )
-from tests.processes import Processes, database_url_for_subprocesses, free_port, wait_for
+from tests.processes import Processes, database_url_for_subprocesses, free_port, log_containing, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -126,6 +126,13 @@ def test_broker_down_at_commit_delays_the_refund_and_the_sweeper_runs_it_exactly
     assert (refund.status, refund.attempts) == ("pending", 0)
     assert gateway_calls(processes) == []
 
+    # the message goes after the response: the broker is still down when gunicorn gives up on it
+    gunicorn_log = processes.tmp_path / "gunicorn.log"
+    wait_for(
+        lambda: log_containing(gunicorn_log, "the sweeper will send them"),
+        timeout=30,
+        what="gunicorn to give up on the broker",
+    )
     # the broker comes back; the sweeper (beat, or the command) sends what was left behind
     processes.redis(port)
     processes.worker({"CELERY_BROKER_URL": broker})

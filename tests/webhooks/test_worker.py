@@ -9,7 +9,7 @@ import pytest
 
 from storefront.models import StorefrontSync
 from tests.factories import CancellationReasonFactory, ChannelFactory, StaffUserFactory, TokenFactory, order_with_items
-from tests.processes import Processes, database_url_for_subprocesses, free_port, wait_for
+from tests.processes import Processes, database_url_for_subprocesses, free_port, log_containing, wait_for
 from tests.webhooks.test_webhooks import SECRET, verify
 from webhooks.models import WebhookDelivery
 from webhooks.services import webhook_create
@@ -109,6 +109,13 @@ def test_broker_down_at_commit_the_store_is_called_once_after_it_is_back(process
     assert response.status_code == 200, response.text
     sync = StorefrontSync.objects.get(order=order)
     assert (sync.status, sync.attempts) == ("pending", 0)
+    # the message goes after the response: the broker is still down when gunicorn gives up on it
+    gunicorn_log = processes.tmp_path / "gunicorn.log"
+    wait_for(
+        lambda: log_containing(gunicorn_log, "the sweeper will send it"),
+        timeout=30,
+        what="gunicorn to give up on the broker",
+    )
     # the broker comes back; the sweeper (beat, or the command) sends what was left behind
     processes.redis(port)
     processes.worker({"CELERY_BROKER_URL": broker})
