@@ -80,9 +80,10 @@ def prepared_cursor():
 @contextmanager
 def prepared_statements():
     """The ORM's statements run in the block are prepared, as `prepared_cursor`'s are (PostgreSQL with
-    PREPARED_STATEMENTS on; elsewhere nothing changes). For reads by id, whose text repeats from request to request
-    with other ids (a page's rows: the same text for every full page); never for a filter's query, whose plan must
-    follow its values (PostgreSQL may settle on a generic plan for a prepared statement)."""
+    PREPARED_STATEMENTS on; elsewhere nothing changes). For statements whose text repeats with other values and
+    whose plan does not depend on them: a page's rows by id (the same text for every full page), a refund batch's
+    bookkeeping by key. Never for a filter's query, whose plan must follow its values (PostgreSQL may settle on a
+    generic plan for a prepared statement)."""
     wrapper = connections[DEFAULT_DB_ALIAS]  # this thread's connection, which the compiler asks for its cursors
     if wrapper.vendor != "postgresql" or not settings.PREPARED_STATEMENTS or "cursor" in vars(wrapper):
         yield  # nothing to change, or a block around this one changed it already
@@ -226,9 +227,7 @@ def _split(sql: str, params) -> list[str]:
         if not (before.endswith(" IN (") and after.startswith(")")):
             raise ValueError("a list of ids is compiled from `pk__in=[SENTINEL_IDS]`")
         if connection.vendor == "postgresql":
-            parts[index], parts[index + 1] = before[: -len("IN (")] + "= ANY(", after
-        else:
-            parts[index], parts[index + 1] = before, after
+            parts[index] = before[: -len("IN (")] + "= ANY("
     return parts
 
 

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from common.after_response import after_response
+from common.compiled import prepared_statements
 from common.errors import ApplicationError
 from common.outbox import RetryPolicy
 from orders.models import OrderEvent, OrderEventType
@@ -163,7 +164,9 @@ def _record_order_outcomes(attempts: list[tuple[Refund, RailOutcome]]) -> list[R
     then each outcome under its lease (those that change the same fields in one statement on PostgreSQL), then the
     owner's bookkeeping of the final ones, together."""
     recorded = []
-    with transaction.atomic():
+    # Every statement of the batch's transaction prepared once per connection (PostgreSQL): their texts repeat from
+    # batch to batch, and a worker runs batch after batch.
+    with prepared_statements(), transaction.atomic():
         now = timezone.now()
         changes = [
             (refund, {**_outcome_changes(refund, outcome), "modified_date": now}) for refund, outcome in attempts
