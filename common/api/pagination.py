@@ -124,13 +124,17 @@ class CappedCountPaginator(Paginator):
         if estimate is not None and estimate > TRUSTED_ESTIMATE:
             self.count_is_estimate = True
             return max(estimate, self._rows_seen)
-        capped = object_list.order_by()[: EXACT_COUNT_LIMIT + 1].count()
+        return self._count_past(object_list.order_by()[: EXACT_COUNT_LIMIT + 1].count())
+
+    def _count_past(self, capped: int) -> int:
+        """The count, given the rows counted up to EXACT_COUNT_LIMIT + 1 (`capped`): exact up to the limit; past it
+        the estimate (never below the rows counted or seen), or a full count where there is no estimate."""
         if capped <= EXACT_COUNT_LIMIT:
             return capped
-        if estimate is None:
-            return object_list.count()
+        if self._estimate is None:
+            return self.object_list.count()
         self.count_is_estimate = True
-        return max(estimate, capped, self._rows_seen)
+        return max(self._estimate, capped, self._rows_seen)
 
     def page(self, number):
         object_list = self.object_list
@@ -138,7 +142,7 @@ class CappedCountPaginator(Paginator):
             return super().page(number)
         number = self._validate_positive(number)
         bottom = (number - 1) * self.per_page
-        if self.read_rows is ids_of and _ids_alone(object_list):
+        if self.read_rows is ids_of:  # the page is its ids: they come with the count
             page = self._ids_with_count(number, bottom)
             if page is not None:
                 return page
@@ -168,14 +172,7 @@ class CappedCountPaginator(Paginator):
         if not ids and number > 1:
             return None
         self._rows_seen = bottom + len(ids)
-        if counted <= EXACT_COUNT_LIMIT:
-            count = counted
-        elif estimate is None:
-            count = self.object_list.count()
-        else:
-            self.count_is_estimate = True
-            count = max(estimate, counted, self._rows_seen)
-        self.__dict__["count"] = count
+        self.__dict__["count"] = self._count_past(counted)
         return ProbedPage(ids, number, self, more=bottom + len(ids) < counted)
 
     def count_is_estimate_after_counting(self) -> bool:
